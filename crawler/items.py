@@ -1,0 +1,44 @@
+"""The normalized article: one item class shared by every spider.
+
+Spiders fill the *source* fields (everything but the cleaned ``title``/``body``
+and the language detection); the cleaning stage fills the rest; deduplication
+and storage read the finished item.
+"""
+
+from __future__ import annotations
+
+import scrapy
+
+
+class ArticleItem(scrapy.Item):
+    # --- identity -------------------------------------------------------
+    source = scrapy.Field()  # str: source key, e.g. "followin"
+    external_id = scrapy.Field()  # str: the source's own article id
+    lang = scrapy.Field()  # str: page language as the source names it ("en", "zh-Hans")
+    url = scrapy.Field()  # str: canonical article URL (no share tail, no tracking)
+
+    # --- text as the source gives it (kept untouched) ---------------------
+    raw_title = scrapy.Field()  # str: page-language title
+    raw_body = scrapy.Field()  # str: page-language body, HTML or plain text
+    original_title = scrapy.Field()  # str | None: title in the original language
+    original_body = scrapy.Field()  # str | None: body in the original language (HTML or text)
+    is_machine_translated = scrapy.Field()  # bool: page text is a machine translation
+    original_lang = scrapy.Field()  # str | None: ISO 639-1 code of the original, where known
+
+    # --- metadata -------------------------------------------------------
+    published_at = scrapy.Field()  # datetime: publish time, UTC, timezone-aware
+    source_url = scrapy.Field()  # str | None: the original publisher's URL
+    author = scrapy.Field()  # str | None: author or source display name
+    platform = scrapy.Field()  # str | None: original platform named in a byline
+    tags = scrapy.Field()  # list[dict]: {"name": str, "symbol": str | None}
+    related_feeds = scrapy.Field()  # int | None: how many other media reported it
+    images = scrapy.Field()  # list[str]: image URLs found in the body
+    raw = scrapy.Field()  # dict: the source payload the item was built from
+    fetched_at = scrapy.Field()  # datetime: when the page was fetched, UTC
+
+    # --- filled by pipelines/clean.py -------------------------------------
+    title = scrapy.Field()  # str: cleaned page-language title
+    body = scrapy.Field()  # str: cleaned page-language body, paragraphs split by a blank line
+    detected_lang = scrapy.Field()  # str | None: ISO 639-1 code detected on the cleaned body
+    lang_confidence = scrapy.Field()  # float | None: the detector's confidence, 0..1
+    clean_hits = scrapy.Field()  # dict[str, int]: cleaning rule -> times it fired on this item
