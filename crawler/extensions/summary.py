@@ -1,0 +1,58 @@
+"""A summary a person can read at the end of each crawl: stored, duplicates, drops, errors."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from scrapy import signals
+from scrapy.crawler import Crawler
+
+logger = logging.getLogger(__name__)
+
+
+def summarize(stats: Mapping[str, Any], reason: str) -> str:
+    """The crawl's outcome in a few lines, from its stats."""
+
+    def total(prefix: str) -> dict[str, int]:
+        return {k[len(prefix):]: v for k, v in sorted(stats.items()) if k.startswith(prefix) and v}
+
+    inserted, updated = total("store/inserted/"), total("store/updated/")
+    langs = sorted(set(inserted) | set(updated))
+    lines = [f"Crawl finished ({reason}) in {stats.get('elapsed_time_seconds', 0):.0f}s"]
+    lines.append(
+        f"  stored: {stats.get('store/inserted', 0)} new, {stats.get('store/updated', 0)} updated, "
+        f"{stats.get('store/unchanged', 0)} unchanged"
+    )
+    for lang in langs:
+        lines.append(f"    {lang}: {inserted.get(lang, 0)} new, {updated.get(lang, 0)} updated")
+    dedupe = total("dedupe/")
+    if dedupe:
+        lines.append("  duplicates: " + ", ".join(f"{k} {v}" for k, v in dedupe.items()))
+    drops = total("item_dropped_reasons_count/")
+    if drops:
+        lines.append("  dropped: " + ", ".join(f"{k} {v}" for k, v in drops.items()))
+    errors = {
+        "requests failed": stats.get("followin/request_failed", 0),
+        "malformed pages": stats.get("followin/malformed_page", 0),
+        "API errors": stats.get("followin/api_error", 0),
+        "items set aside": stats.get("store/set_aside", 0),
+        "items spilled to disk": stats.get("store/spilled", 0),
+        "logged errors": stats.get("log_count/ERROR", 0),
+    }
+    lines.append("  errors: " + (", ".join(f"{k} {v}" for k, v in errors.items() if v) or "none"))
+    return "\n".join(lines)
+
+
+class CrawlSummary:
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+        crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> CrawlSummary:
+        return cls(crawler)
+
+    def spider_closed(self, spider: Any, reason: str) -> None:
+        logger.info("\n%s", summarize(self.crawler.stats.get_stats(), reason))

@@ -1,0 +1,161 @@
+"""Followin page data to article fields: pure functions over ``__NEXT_DATA__`` JSON.
+
+Followin pages are Next.js pages; their data sits in ``<script id="__NEXT_DATA__">`` as React-Query
+dehydrated state (see ../shared/reference/followin.md). Everything here is defensive: any field
+can be missing, null or of another type, and a bad field costs that field, not the article.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+_NEXT_DATA = re.compile(
+    r'<script[^>]*\bid=["\']__NEXT_DATA__["\'][^>]*>(?P<json>.*?)</script>', re.DOTALL | re.IGNORECASE
+)
+
+
+class PageDataError(ValueError):
+    """The page has no usable Next.js data: malformed, or not the page we expected."""
+
+
+def next_data(html: str) -> dict[str, Any]:
+    match = _NEXT_DATA.search(html)
+    if not match:
+        raise PageDataError("no __NEXT_DATA__ script in the page")
+    try:
+        data = json.loads(match["json"])
+    except json.JSONDecodeError as exc:
+        raise PageDataError(f"__NEXT_DATA__ is not valid JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise PageDataError("__NEXT_DATA__ is not a JSON object")
+    return data
+
+
+def queries(data: dict[str, Any]) -> Iterator[tuple[str, Any]]:
+    """(API name, data) for each dehydrated React-Query query of the page."""
+    found = _get(data, "props", "pageProps", "dehydratedState", "queries")
+    for query in found if isinstance(found, list) else []:
+        if not isinstance(query, dict):
+            continue
+        key = query.get("queryKey")
+        if isinstance(key, list) and key and isinstance(key[0], str):
+            yield key[0], _get(query, "state", "data")
+
+
+def query_data(data: dict[str, Any], name: str) -> Any:
+    return next((value for key, value in queries(data) if key == name), None)
+
+
+@dataclass
+class FeedPage:
+    """One page of a feed list: the list API's ``data`` or an infinite query's first page."""
+
+    items: list[dict[str, Any]] = field(default_factory=list)
+    has_more: bool = False
+    cursor: str | None = None
+
+
+def feed_page(data: Any) -> FeedPage:
+    """Read ``{list, has_more, last_cursor}``, also inside the infinite-query ``pages[0]`` shape."""
+    if isinstance(data, dict) and isinstance(data.get("pages"), list):
+        data = data["pages"][0] if data["pages"] else {}
+    if not isinstance(data, dict):
+        return FeedPage()
+    items = [i for i in data.get("list") or [] if isinstance(i, dict) and _int(i.get("id")) is not None]
+    cursor = data.get("last_cursor")
+    return FeedPage(items, bool(data.get("has_more")) and bool(cursor), str(cursor) if cursor else None)
+
+
+def publish_time(value: Any) -> datetime | None:
+    """Milliseconds since the epoch (int, float or digit string) as an aware UTC datetime."""
+    millis = _int(value)
+    if millis is None or millis <= 0:
+        return None
+    try:
+        return datetime.fromtimestamp(millis / 1000, UTC)
+    except (OverflowError, OSError, ValueError):
+        return None
+
+
+def base_lang(code: Any) -> str | None:
+    """ISO 639-1 base of a language tag: "zh-Hans" -> "zh", "EN" -> "en"."""
+    if not isinstance(code, str) or not code.strip():
+        return None
+    return re.split(r"[-_]", code.strip())[0].lower() or None
+
+
+def article_fields(info: dict[str, Any], thread: Any, lang: str) -> dict[str, Any]:
+    """The item fields of one article page, from its ``/feed/info`` (and ``/feed/thread``) data."""
+    listed = _get(thread, "list")
+    parts = [p for p in listed if isinstance(p, dict)] if isinstance(listed, list) else []
+    if parts:
+        translated = [_text(p.get("translated_content")) for p in parts]
+        originals = [_text(p.get("content")) for p in parts]
+        page_body = "\n\n".join(t or o for t, o in zip(translated, originals, strict=True) if t or o)
+        original_body = "\n\n".join(o for o in originals if o)
+        body_translated = any(translated)
+    else:
+        translated_body = _first(info, "translated_full_content", "translated_content")
+        original_body = _first(info, "full_content", "content")
+        page_body = translated_body or original_body
+        body_translated = bool(translated_body)
+    translated_title = _text(info.get("translated_title"))
+    original_title = _text(info.get("title"))
+    machine_translated = bool(translated_title) or body_translated
+    original_lang = base_lang(info.get("source_lang"))
+    if original_lang is None and not machine_translated:
+        original_lang = base_lang(lang)
+    return {
+        "raw_title": translated_title or original_title,
+        "raw_body": page_body,
+        "original_title": original_title,
+        "original_body": original_body,
+        "is_machine_translated": machine_translated,
+        "original_lang": original_lang,
+        "published_at": publish_time(info.get("publish_time")),
+        "source_url": _text(info.get("source_url")) or None,
+        "author": _text(info.get("nickname")) or None,
+        "tags": tags(info.get("tags")),
+        "related_feeds": _int(info.get("related_feeds")),
+    }
+
+
+def tags(value: Any) -> list[dict[str, str | None]]:
+    found = []
+    for tag in value if isinstance(value, list) else []:
+        if isinstance(tag, dict) and _text(tag.get("name")):
+            found.append({"name": _text(tag["name"]), "symbol": _text(tag.get("symbol")) or None})
+    return found
+
+
+def _get(data: Any, *path: str) -> Any:
+    for key in path:
+        if not isinstance(data, dict):
+            return None
+        data = data.get(key)
+    return data
+
+
+def _text(value: Any) -> str:
+    return value.strip() if isinstance(value, str) else ""
+
+
+def _first(data: dict[str, Any], *names: str) -> str:
+    return next((t for t in (_text(data.get(n)) for n in names) if t), "")
+
+
+def _int(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value.strip())
+    return None

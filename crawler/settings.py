@@ -1,0 +1,63 @@
+"""Scrapy settings. Everything tunable lives here, with why; secrets come only from the environment.
+
+Override any of them per run with ``-s NAME=VALUE``.
+"""
+
+import os
+
+BOT_NAME = "newscrawl"
+SPIDER_MODULES = ["crawler.spiders"]
+NEWSPIDER_MODULE = "crawler.spiders"
+COMMANDS_MODULE = "crawler.commands"
+
+# --- sources ---------------------------------------------------------------------------
+FOLLOWIN_BASE_URL = "https://followin.io"
+FOLLOWIN_API_URL = "https://api.followin.io"
+
+# --- database ------------------------------------------------------------------------------
+# postgresql://user:password@host:port/db; read from the environment only, never written here.
+DATABASE_URL = os.environ.get("DATABASE_URL")
+STORE_BATCH_SIZE = 500  # items per transaction
+STORE_RETRIES = 3  # attempts per batch when the connection fails
+FAILED_ITEMS_DIR = "var/failed"  # batches kept here when the database stays away
+
+ITEM_PIPELINES = {
+    "pipelines.store.StorePipeline": 800,
+}
+
+# --- politeness ------------------------------------------------------------------------------
+USER_AGENT = "newscrawl/0.1 (+https://github.com/newscrawl/newscrawl; news research crawler)"
+ROBOTSTXT_OBEY = True
+CONCURRENT_REQUESTS = 8
+CONCURRENT_REQUESTS_PER_DOMAIN = 2
+DOWNLOAD_DELAY = 0.5
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 1.0
+AUTOTHROTTLE_MAX_DELAY = 60.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
+DOWNLOAD_TIMEOUT = 30
+DOWNLOAD_MAXSIZE = 16 * 1024 * 1024  # a page larger than this is refused and counted
+DOWNLOAD_WARNSIZE = 4 * 1024 * 1024
+
+# 429 and 503 wait for Retry-After (capped), other retryable errors back off exponentially.
+RETRY_ENABLED = True
+RETRY_TIMES = 4
+RETRY_HTTP_CODES = [429, 500, 502, 503, 504, 522, 524, 408]
+RETRY_BACKOFF_BASE = 2.0  # seconds; doubles on each retry of a request
+RETRY_AFTER_MAX = 300.0  # seconds; a longer Retry-After is not waited for: the request gives up
+DOWNLOADER_MIDDLEWARES = {
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "crawler.middlewares.retry.BackoffRetryMiddleware": 550,
+}
+EXTENSIONS = {
+    "crawler.extensions.summary.CrawlSummary": 500,
+}
+
+# Remote control runs code over HTTP: never on by default.
+REMOTE_CONTROL_ENABLED = False
+TELNETCONSOLE_ENABLED = False
+
+TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
+REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
+FEED_EXPORT_ENCODING = "utf-8"
+LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")

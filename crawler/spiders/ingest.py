@@ -1,0 +1,85 @@
+"""Replays stored items through the item pipelines: dead letters, or any JSON-lines file of items.
+
+    scrapy crawl ingest -a path=var/failed/run-12.jsonl
+    scrapy crawl ingest -a failed=1        # rows of failed_items not replayed yet
+
+Each line (or row) is one item as the pipelines saw it; the pipelines are idempotent, so an item
+that was stored after all is not doubled.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import AsyncIterator, Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import scrapy
+from scrapy import signals
+
+from crawler.items import ArticleItem
+from pipelines.db.connect import connect
+
+logger = logging.getLogger(__name__)
+_DATETIMES = ("published_at", "fetched_at")
+
+
+def item_from_json(data: dict[str, Any]) -> ArticleItem:
+    known = {k: v for k, v in data.items() if k in ArticleItem.fields}
+    for name in _DATETIMES:
+        if isinstance(known.get(name), str):
+            known[name] = datetime.fromisoformat(known[name])
+    return ArticleItem(**known)
+
+
+class IngestSpider(scrapy.Spider):
+    name = "ingest"
+
+    def __init__(self, path: str | None = None, failed: str | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        if bool(path) == bool(failed):
+            raise ValueError("ingest needs exactly one of -a path=FILE.jsonl or -a failed=1")
+        if path and not Path(path).is_file():
+            raise ValueError(f"-a path={path}: no such file")
+        self.path = Path(path) if path else None
+        self.replayed: list[int] = []
+        self.arguments = {"path": path, "failed": bool(failed)}
+
+    @classmethod
+    def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> IngestSpider:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        crawler.signals.connect(spider.mark_replayed, signal=signals.spider_closed)
+        return spider
+
+    async def start(self) -> AsyncIterator[Any]:
+        for item in self._from_file() if self.path else self._from_table():
+            self.crawler.stats.inc_value("ingest/items")
+            yield item
+
+    def _from_file(self) -> Iterator[ArticleItem]:
+        assert self.path is not None
+        with self.path.open(encoding="utf-8") as lines:
+            for number, line in enumerate(lines, 1):
+                try:
+                    yield item_from_json(json.loads(line))
+                except (ValueError, TypeError) as exc:
+                    logger.error("%s line %d is not an item: %s", self.path, number, exc)
+                    self.crawler.stats.inc_value("ingest/bad_lines")
+
+    def _from_table(self) -> Iterator[ArticleItem]:
+        with connect(self.settings.get("DATABASE_URL")) as conn:
+            rows = conn.execute(
+                "SELECT id, item FROM failed_items WHERE replayed_at IS NULL ORDER BY id"
+            ).fetchall()
+        for row_id, data in rows:
+            self.replayed.append(row_id)
+            yield item_from_json(data)
+
+    def mark_replayed(self, spider: Any, reason: str) -> None:
+        if self.replayed and reason == "finished":
+            with connect(self.settings.get("DATABASE_URL")) as conn:
+                conn.execute(
+                    "UPDATE failed_items SET replayed_at = now() WHERE id = ANY(%s)", (self.replayed,)
+                )

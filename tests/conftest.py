@@ -1,0 +1,88 @@
+"""Shared fixtures: a real PostgreSQL cluster for the session, a fresh database per test.
+
+The cluster is the project-local kind `make db` starts (pipelines.db.localpg), on its own port and
+folder, stopped and removed when the session ends. Each test gets a new database cloned from a
+migrated template, so tests neither see each other's rows nor pay for migrations.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import shutil
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from pipelines.db.localpg import LocalCluster
+from pipelines.db.migrate import apply_all
+
+ROOT = Path(__file__).resolve().parent.parent
+TEMPLATE = "newscrawl_template"
+_counter = itertools.count()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def pg_cluster() -> Iterator[LocalCluster]:
+    directory = ROOT / "var" / f"test-pg-{os.getpid()}"
+    cluster = LocalCluster(directory, free_port())
+    cluster.start()
+    with psycopg.connect(cluster.url, autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {TEMPLATE}")
+    with psycopg.connect(_db_url(cluster, TEMPLATE)) as conn:
+        apply_all(conn)
+    yield cluster
+    cluster.stop()
+    shutil.rmtree(directory, ignore_errors=True)
+
+
+def _db_url(cluster: LocalCluster, name: str) -> str:
+    return cluster.url.rsplit("/", 1)[0] + "/" + name
+
+
+@pytest.fixture
+def db_url(pg_cluster: LocalCluster) -> Iterator[str]:
+    """A freshly migrated, empty database of its own for one test."""
+    name = f"t{os.getpid()}_{next(_counter)}"
+    with psycopg.connect(pg_cluster.url, autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {name} TEMPLATE {TEMPLATE}")
+    yield _db_url(pg_cluster, name)
+    with psycopg.connect(pg_cluster.url, autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+@pytest.fixture
+def empty_db_url(pg_cluster: LocalCluster) -> Iterator[str]:
+    """A database with no schema at all, for migration tests."""
+    name = f"e{os.getpid()}_{next(_counter)}"
+    with psycopg.connect(pg_cluster.url, autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {name}")
+    yield _db_url(pg_cluster, name)
+    with psycopg.connect(pg_cluster.url, autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+def run_scrapy(*args: str, db_url: str | None, timeout: float = 240) -> subprocess.CompletedProcess[str]:
+    """Run the real `scrapy` command line in the project, as a user would."""
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    if db_url:
+        env["DATABASE_URL"] = db_url
+    return subprocess.run(
+        [sys.executable, "-m", "scrapy", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
