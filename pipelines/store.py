@@ -77,7 +77,7 @@ class StorePipeline:
             check_schema(conn)
         except DatabaseConfigError as exc:
             logger.error("Storage is not ready: %s", exc)
-            raise CloseSpider(f"storage not ready: {exc}") from None
+            raise CloseSpider("storage_not_ready") from None
         self.writer = ArticleWriter(conn)
         spider = self.crawler.spider
         args = getattr(spider, "arguments", None) or {}
@@ -133,7 +133,7 @@ class StorePipeline:
             return self._write_with_retries(batch)
         except psycopg.OperationalError as exc:
             self._spill(batch, exc)
-        except psycopg.Error as exc:
+        except Exception as exc:  # bad data, whatever raised it: find the item, keep the rest
             if len(batch) > 1:
                 half = len(batch) // 2
                 result = self._write_or_split(batch[:half])

@@ -12,6 +12,18 @@ from scrapy.crawler import Crawler
 logger = logging.getLogger(__name__)
 
 
+FAILED_REASONS = {"storage_not_ready"}
+
+
+def site_unreachable(stats: Mapping[str, Any]) -> bool:
+    """Requests were made and every one failed without an answer: no network, or a wrong URL."""
+    return not stats.get("downloader/response_count") and bool(stats.get("downloader/exception_count"))
+
+
+def crawl_failed(stats: Mapping[str, Any]) -> bool:
+    return stats.get("finish_reason") in FAILED_REASONS or site_unreachable(stats)
+
+
 def summarize(stats: Mapping[str, Any], reason: str) -> str:
     """The crawl's outcome in a few lines, from its stats."""
 
@@ -42,6 +54,9 @@ def summarize(stats: Mapping[str, Any], reason: str) -> str:
         "logged errors": stats.get("log_count/ERROR", 0),
     }
     lines.append("  errors: " + (", ".join(f"{k} {v}" for k, v in errors.items() if v) or "none"))
+    if site_unreachable(stats):
+        lines.append("  The site could not be reached: no request got an answer. Check the network")
+        lines.append("  connection and FOLLOWIN_BASE_URL / FOLLOWIN_API_URL.")
     return "\n".join(lines)
 
 

@@ -121,7 +121,7 @@ def article_fields(info: dict[str, Any], thread: Any, lang: str) -> dict[str, An
         "source_url": _text(info.get("source_url")) or None,
         "author": _text(info.get("nickname")) or None,
         "tags": tags(info.get("tags")),
-        "related_feeds": _int(info.get("related_feeds")),
+        "related_feeds": _count(info.get("related_feeds")),
     }
 
 
@@ -147,6 +147,12 @@ def _text(value: Any) -> str:
 
 def _first(data: dict[str, Any], *names: str) -> str:
     return next((t for t in (_text(data.get(n)) for n in names) if t), "")
+
+
+def _count(value: Any) -> int | None:
+    """A non-negative count that fits the database's integer; anything else is unknown."""
+    number = _int(value)
+    return number if number is not None and 0 <= number < 2**31 else None
 
 
 def _int(value: Any) -> int | None:
