@@ -42,9 +42,9 @@ system-deps:
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	@echo "Installing Python packages into $(VENV)"
-	@$(PY) -m pip install -q --upgrade pip 2>&1 | grep -v "is ignored" || true
-	@$(PY) -m pip install -q -e '.[dev]' 2>&1 | grep -v "is ignored" || true
-	@$(PY) -c "import scrapy, psycopg, trafilatura, ftfy, datasketch, lingua" || { echo "package install failed"; exit 1; }
+	@mkdir -p var
+	@$(PY) -m pip install -q --upgrade pip > var/pip.log 2>&1 || { cat var/pip.log; exit 1; }
+	@$(PY) -m pip install -q -e '.[dev]' > var/pip.log 2>&1 || { cat var/pip.log; exit 1; }
 	@touch $(STAMP)
 
 install: system-deps $(STAMP)
@@ -73,7 +73,8 @@ demo: migrate
 	@mkdir -p var; $(PY) -m tests.site.server --port $(DEMO_PORT) > var/demo-site.log 2>&1 & server=$$!; \
 	trap "kill $$server 2>/dev/null" EXIT; \
 	for i in $$(seq 50); do $(PY) -c "import urllib.request as u; u.urlopen('http://127.0.0.1:$(DEMO_PORT)/robots.txt')" 2>/dev/null && break; sleep 0.1; done; \
-	$(SCRAPY) crawl followin -a langs=en,zh-Hans -a max_pages=50 $(DEMO_SETTINGS) $(ARGS) -s LOG_LEVEL=WARNING; \
+	$(SCRAPY) crawl followin -a langs=en,zh-Hans -a max_pages=50 -a news=1 -a kol=1006785 -a topic=3307 -a tag=1000027 \
+		$(DEMO_SETTINGS) $(ARGS) -s LOG_LEVEL=WARNING; \
 	status=$$?; $(SCRAPY) report; exit $$status
 
 # --- checks -----------------------------------------------------------------------------

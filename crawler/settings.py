@@ -49,8 +49,11 @@ DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "crawler.middlewares.retry.BackoffRetryMiddleware": 550,
 }
+# A request that fails for good is logged once, as an error, by the spider's errback.
+RETRY_GIVE_UP_LOG_LEVEL = "INFO"
 EXTENSIONS = {
     "crawler.extensions.summary.CrawlSummary": 500,
+    "crawler.extensions.network_errors.QuietNetworkErrors": 0,
 }
 
 # Remote control runs code over HTTP: never on by default.

@@ -147,3 +147,16 @@ def test_robots_txt_is_obeyed(site: FixtureSite, db_url: str) -> None:
     assert not [r for r in site.requests if r.path == "/en/feed/22870101"]
     assert stats["robotstxt/forbidden"] == 1
     assert set(stored(db_url)) == {("22878512", "en")}
+
+
+def test_unreachable_site_ends_with_a_message_not_a_traceback(db_url: str) -> None:
+    from tests.conftest import free_port
+
+    dead = f"http://127.0.0.1:{free_port()}"  # nothing listens there
+    result = run_scrapy(
+        "crawl", "followin", "-s", f"FOLLOWIN_BASE_URL={dead}", "-s", f"FOLLOWIN_API_URL={dead}",
+        "-s", "RETRY_BACKOFF_BASE=0", db_url=db_url, timeout=60,
+    )  # fmt: skip
+    assert result.returncode == 1
+    assert "The site could not be reached" in result.stderr
+    assert "Traceback" not in result.stderr

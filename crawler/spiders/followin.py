@@ -1,8 +1,9 @@
 """Followin (followin.io): flash news and articles, machine-translated from Chinese, Korean and more.
 
-Discovery starts from the flash-news list page ``/<lang>/news`` and follows the list API's cursor;
-``-a kol=``, ``-a topic=``, ``-a tag=`` start from those pages instead, ``-a ids=`` fetches single
-articles. Article data is read from the page's ``__NEXT_DATA__`` (never from its CSS classes).
+Discovery starts from the flash-news list page ``/<lang>/news`` and follows the list API's
+cursor; ``-a kol=``, ``-a topic=``, ``-a tag=`` start from those pages instead (``-a news=1``
+keeps the news list too), ``-a ids=`` fetches single articles. Article data is read from the
+page's ``__NEXT_DATA__``, never from its CSS classes.
 
     scrapy crawl followin -a langs=en,zh-Hans -a max_pages=3 -a since=2026-01-10
 """
@@ -65,6 +66,7 @@ class FollowinSpider(scrapy.Spider):
         topic: str | None = None,
         tag: str | None = None,
         ids: str | None = None,
+        news: str | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -82,10 +84,13 @@ class FollowinSpider(scrapy.Spider):
         self.since = datetime(day.year, day.month, day.day, tzinfo=UTC) if day else None
         self.start_points = {k: _ids(v, k) for k, v in {"kol": kol, "topic": topic, "tag": tag}.items()}
         self.article_ids = _ids(ids, "ids")
+        # The flash-news list is the default start point; with others given, only on request.
+        chosen = any(self.start_points.values()) or bool(self.article_ids)
+        self.news = str(news).lower() in ("1", "true", "yes") if news is not None else not chosen
         # Recorded with the crawl run, so a run can be understood and repeated.
         self.arguments = {
             "langs": self.langs, "max_pages": self.max_pages, "since": since,
-            "kol": kol, "topic": topic, "tag": tag, "ids": ids,
+            "kol": kol, "topic": topic, "tag": tag, "ids": ids, "news": self.news,
         }
 
     @property
@@ -97,13 +102,12 @@ class FollowinSpider(scrapy.Spider):
         return self.settings.get("FOLLOWIN_API_URL").rstrip("/")
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
-        chosen = any(self.start_points.values()) or self.article_ids
         for lang in self.langs:
             for article_id in self.article_ids:
                 yield self._article_request(article_id, lang)
             lists = [(k, i) for k, ids in self.start_points.items() for i in ids]
-            if not chosen:
-                lists = [("news", None)]
+            if self.news:
+                lists.insert(0, ("news", None))
             for kind, list_id in lists:
                 path = LISTS[kind][0].format(id=list_id)
                 yield scrapy.Request(

@@ -1,8 +1,10 @@
-"""The one database writer: batched upserts of articles on their natural key.
+"""The one database writer: batched, idempotent writes of articles, with deduplication.
 
-A batch is one transaction: the rows are COPYed (binary) into a temporary table, then merged
-into ``articles`` with one INSERT … ON CONFLICT. A row whose content digest did not change is
-not rewritten: only its ``last_seen_at`` moves.
+A batch is one transaction, under the dedupe lock (pipelines/db/stories.py). The writer looks up
+which articles of the batch it already has, by natural key (source, external id, page language):
+new ones get a story and are COPYed (binary) with their LSH band keys; changed ones are updated
+(a trigger keeps the old content in article_versions); unchanged ones only get ``last_seen_at``
+moved.
 """
 
 from __future__ import annotations
@@ -17,6 +19,9 @@ from typing import Any
 
 import psycopg
 from psycopg.types.json import Jsonb
+
+from pipelines.db import stories
+from pipelines.text import fingerprint as fp
 
 # (column, PostgreSQL type) in the order rows are copied; the item field has the same name.
 COLUMNS: tuple[tuple[str, str], ...] = (
@@ -42,26 +47,44 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("raw", "jsonb"),
     ("content_digest", "bytea"),
     ("fetched_at", "timestamptz"),
+    ("detected_lang", "text"),
+    ("lang_confidence", "float4"),
+)
+# Set by deduplication, not by the item.
+DEDUPE_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("story_id", "int8"),
+    ("dedupe_reason", "text"),
+    ("text_hash", "bytea"),
+    ("minhash", "bytea"),
+    ("facts", "text[]"),
 )
 _NAMES = [name for name, _ in COLUMNS]
 # Fields whose change makes a new version of the article (raw and fetch time do not).
-_CONTENT_FIELDS = [n for n in _NAMES if n not in {"source_id", "raw", "content_digest", "fetched_at"}]
+_CONTENT_FIELDS = [
+    n for n in _NAMES if n not in {"source_id", "raw", "content_digest", "fetched_at", "lang_confidence"}
+]
 _INT_COLUMNS = [(n, {"int2": 2**15, "int4": 2**31}[t]) for n, t in COLUMNS if t in ("int2", "int4")]
 _TEXT_COLUMNS = [n for n, t in COLUMNS if t == "text"]
 _TEXT_LIMIT = 1_000_000  # characters; a larger body is cut, and counted, rather than refused
 
-_COPY_SQL = f"COPY articles ({', '.join(_NAMES)}, last_run_id) FROM STDIN (FORMAT BINARY)"
+_DEDUPE_NAMES = [name for name, _ in DEDUPE_COLUMNS]
+_COPY_NAMES = ["id", *_NAMES, *_DEDUPE_NAMES, "last_run_id"]
+_COPY_TYPES = ["int8", *(t for _, t in COLUMNS), *(t for _, t in DEDUPE_COLUMNS), "int8"]
+_COPY_SQL = f"COPY articles ({', '.join(_COPY_NAMES)}) FROM STDIN (FORMAT BINARY)"
 _EXISTING_SQL = (
-    "SELECT external_id, lang, id, content_digest FROM articles "
+    "SELECT external_id, lang, id, content_digest, story_id FROM articles "
     "WHERE source_id = %s AND external_id = ANY(%s)"
 )
+_UPDATABLE = [n for n in _NAMES if n != "source_id"] + [n for n in _DEDUPE_NAMES if n != "story_id"]
 _UPDATE_SQL = f"""
-UPDATE articles SET {", ".join(f"{n} = %({n})s" for n in _NAMES if n != "source_id")},
+UPDATE articles SET {", ".join(f"{n} = %({n})s" for n in _UPDATABLE)},
     updated_at = now(), last_seen_at = now(), last_run_id = %(run_id)s
 WHERE id = %(id)s
 """
+_NEW_IDS_SQL = "SELECT nextval('articles_id_seq') FROM generate_series(1, %s)"
+_BANDS_DELETE_SQL = "DELETE FROM article_bands WHERE article_id = ANY(%s)"
+_BANDS_COPY_SQL = "COPY article_bands (band_key, article_id) FROM STDIN (FORMAT BINARY)"
 _TOUCH_SQL = "UPDATE articles SET last_seen_at = now(), last_run_id = %s WHERE id = ANY(%s)"
-_CONFLICT_RETRIES = 3  # another writer inserted one of our new keys first: look again
 
 
 @dataclass
@@ -70,12 +93,14 @@ class BatchResult:
     updated: Counter[str] = field(default_factory=Counter)
     unchanged: int = 0
     truncated: int = 0
+    decisions: Counter[str] = field(default_factory=Counter)  # dedupe decision -> new articles
 
     def add(self, other: BatchResult) -> None:
         self.inserted.update(other.inserted)
         self.updated.update(other.updated)
         self.unchanged += other.unchanged
         self.truncated += other.truncated
+        self.decisions.update(other.decisions)
 
 
 def _clip(value: Any) -> tuple[Any, bool]:
@@ -119,7 +144,8 @@ class ArticleWriter:
     Autocommit, so that each ``transaction()`` block is a real transaction, not a savepoint.
     """
 
-    def __init__(self, conn: psycopg.Connection) -> None:
+    def __init__(self, conn: psycopg.Connection, threshold: float = fp.DEFAULT_THRESHOLD) -> None:
+        self.threshold = threshold
         if not conn.autocommit:
             raise ValueError("ArticleWriter needs an autocommit connection")
         self.conn = conn
@@ -177,58 +203,79 @@ class ArticleWriter:
         return values, cut
 
     def write(self, articles: Iterable[Mapping[str, Any]], run_id: int | None = None) -> BatchResult:
-        """Store a batch in one transaction; the last copy of a repeated key wins.
-
-        New articles are COPYed straight into ``articles``; changed ones are updated; unchanged
-        ones only get ``last_seen_at`` moved. Looking first costs one indexed query per batch and
-        spares re-writing (and re-compressing) what we already have.
-        """
+        """Store a batch in one transaction; the last copy of a repeated key wins."""
         rows: dict[tuple[Any, ...], dict[str, Any]] = {}
         truncated = 0
         for article in articles:
             row, cut = self._row(article)
             truncated += cut
             rows[(row["source_id"], row["external_id"], row["lang"])] = row
-        for attempt in range(1, _CONFLICT_RETRIES + 1):
-            try:
-                with self.conn.transaction():
-                    result = self._merge(list(rows.values()), run_id)
-                result.truncated = truncated
-                return result
-            except psycopg.errors.UniqueViolation:
-                if attempt == _CONFLICT_RETRIES:
-                    raise
-        raise AssertionError("unreachable")
+        batch = list(rows.values())
+        # Fingerprints are CPU work: do it before taking the lock, for the rows that look new or
+        # changed now (a row that turns out otherwise inside the lock is handled there).
+        new, changed, _ = self._classify(batch)
+        for row in new + changed:
+            stories.fingerprint(row)
+        with self.conn.transaction():
+            self.conn.execute("SELECT pg_advisory_xact_lock(%s)", (stories.DEDUPE_LOCK,))
+            result = self._merge(batch, run_id)
+        result.truncated = truncated
+        return result
 
-    def _merge(self, rows: list[dict[str, Any]], run_id: int | None) -> BatchResult:
-        result = BatchResult()
-        existing: dict[tuple[Any, ...], tuple[int, bytes]] = {}
+    def _classify(
+        self, rows: list[dict[str, Any]]
+    ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[int]]:
+        """Split rows into new, changed (with their id and story) and the ids of unchanged ones."""
+        existing: dict[tuple[Any, ...], tuple[int, bytes, int | None]] = {}
         for source_id in {r["source_id"] for r in rows}:
             ids = [r["external_id"] for r in rows if r["source_id"] == source_id]
-            for ext, lang, row_id, digest in self.conn.execute(_EXISTING_SQL, (source_id, ids)):
-                existing[(source_id, ext, lang)] = (row_id, digest)
+            for ext, lang, row_id, digest, story in self.conn.execute(_EXISTING_SQL, (source_id, ids)):
+                existing[(source_id, ext, lang)] = (row_id, digest, story)
         new, changed, unchanged = [], [], []
         for row in rows:
             found = existing.get((row["source_id"], row["external_id"], row["lang"]))
             if found is None:
                 new.append(row)
             elif found[1] != row["content_digest"]:
-                changed.append(row | {"id": found[0], "run_id": run_id})
+                row["id"], row["story_id"] = found[0], found[2]
+                changed.append(row)
             else:
                 unchanged.append(found[0])
+        return new, changed, unchanged
+
+    def _merge(self, rows: list[dict[str, Any]], run_id: int | None) -> BatchResult:
+        result = BatchResult()
+        new, changed, unchanged = self._classify(rows)
+        for row in new + changed:
+            if "_sig" not in row:
+                stories.fingerprint(row)
+        result.decisions = stories.assign(self.conn, new, self.threshold)
+        for row in changed:
+            row["dedupe_reason"] = row.get("dedupe_reason") or stories.NEW_STORY
         with self.conn.cursor() as cur:
             if new:
+                ids = cur.execute(_NEW_IDS_SQL, (len(new),)).fetchall()
+                for row, (row_id,) in zip(new, ids, strict=True):
+                    row["id"], row["last_run_id"] = row_id, run_id
                 with cur.copy(_COPY_SQL) as copy:
-                    copy.set_types([t for _, t in COLUMNS] + ["int8"])
+                    copy.set_types(_COPY_TYPES)
                     for row in new:
-                        copy.write_row([row[n] for n in _NAMES] + [run_id])
+                        copy.write_row([row[n] for n in _COPY_NAMES])
                 result.inserted.update(row["lang"] for row in new)
             if changed:
-                cur.executemany(_UPDATE_SQL, changed)
+                cur.executemany(_UPDATE_SQL, [row | {"run_id": run_id} for row in changed])
+                cur.execute(_BANDS_DELETE_SQL, ([r["id"] for r in changed],))
                 result.updated.update(row["lang"] for row in changed)
+            if new or changed:
+                with cur.copy(_BANDS_COPY_SQL) as copy:
+                    copy.set_types(["int8", "int8"])
+                    for row in new + changed:
+                        for key in row["_bands"]:
+                            copy.write_row((key, row["id"]))
             if unchanged:
                 cur.execute(_TOUCH_SQL, (run_id, unchanged))
                 result.unchanged = len(unchanged)
+        stories.refresh_canonical(self.conn, sorted({r["story_id"] for r in new + changed if r["story_id"]}))
         return result
 
     def set_aside(self, article: Mapping[str, Any], error: str, run_id: int | None) -> None:
