@@ -1,0 +1,344 @@
+"""Boilerplate paragraphs: page chrome and the source media's headers and trailers.
+
+Rules are data: one JSON file per language or source in ``pipelines/rules/``. Each rule has
+a ``name``, a ``pattern`` that must match the WHOLE paragraph, a ``scope``, an ``example`` and
+optionally ``extract`` (named groups to return, e.g. ``author`` and ``platform`` of a byline)
+and ``ignore_case``. A file may define ``macros``: ``{{NAME}}`` in a pattern is replaced by the
+macro's text, so shared pieces (credit labels, separators) are written once.
+
+Scopes:
+- ``line``: the paragraph goes wherever it is;
+- ``header``: only while fewer than ``HEADER_PARAGRAPHS`` article paragraphs have been kept;
+- ``trailer``: only in the trailing run, walking back from the end and stopping at the first
+  paragraph that matches no trailer rule, so nothing before a trailer is ever removed.
+
+Counting the header in KEPT paragraphs (not raw positions) keeps removal idempotent: cleaning
+the output again sees the same kept paragraphs at the same header positions.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import re._constants as sre_c
+import re._parser as sre_parse
+from collections import Counter
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+RULES_DIR = Path(__file__).resolve().parent.parent / "rules"
+HEADER_PARAGRAPHS = 3
+SCOPES = ("line", "header", "trailer")
+POSITIONS = ("header", "middle", "trailer")
+# Boilerplate is short; a longer paragraph is article text and is not worth a regex pass.
+_MAX_BOILERPLATE_CHARS = 2000
+_GROUP_NAME = re.compile(r"\(\?P<\w+>")
+_GROUP_REF = re.compile(r"\(\?P=\w+\)|\\[1-9]")
+_MACRO = re.compile(r"\{\{(\w+)\}\}")
+# Trimmed off extracted author and platform values.
+_VALUE_TRIM = " \t.,;:，。；：|｜丨-—"
+
+
+@dataclass(frozen=True)
+class Rule:
+    name: str
+    scope: str
+    pattern: str  # macros expanded
+    example: str
+    extract: tuple[str, ...] = ()
+    ignore_case: bool = False
+    source: str = ""  # rule file name
+
+    def compiled(self) -> re.Pattern[str]:
+        return re.compile(self.pattern, re.IGNORECASE if self.ignore_case else 0)
+
+
+@dataclass(frozen=True)
+class Match:
+    rule: Rule
+    fields: dict[str, str]  # extracted values, e.g. {"author": "Jin Yu"}
+
+
+class RuleSet:
+    """The rules of each scope, indexed by the characters a match can start with."""
+
+    def __init__(self, rules: list[Rule]) -> None:
+        self.rules = rules
+        self._index = {scope: _ScopeIndex([r for r in rules if r.scope == scope]) for scope in SCOPES}
+
+    @property
+    def names(self) -> list[str]:
+        return [r.name for r in self.rules]
+
+    def may_match(self, paragraph: str, scope: str) -> bool:
+        """Cheap test: False when no rule of ``scope`` can match this paragraph."""
+        return self._index[scope].candidates(paragraph) is not None
+
+    def first_characters(self, scope: str) -> frozenset[str] | None:
+        """Characters a match of ``scope`` can start with; None when any can."""
+        return self._index[scope].first_characters
+
+    def match(self, paragraph: str, scope: str) -> Match | None:
+        """The first rule of ``scope`` matching the whole paragraph, with extracted fields."""
+        return self._index[scope].match(paragraph)
+
+
+class _ScopeIndex:
+    """Rules of one scope. A paragraph is tried only against the rules that can start with its
+    first character, through one group-free alternation of them (a cheap screen); the rule
+    that matched is then found one by one, which only boilerplate pays for."""
+
+    def __init__(self, rules: list[Rule]) -> None:
+        self._rules = rules
+        self._compiled = [r.compiled() for r in rules]
+        anywhere: list[int] = []  # rules that may start with any character
+        by_char: dict[str, list[int]] = {}
+        for i, rule in enumerate(rules):
+            first = _first_chars(rule)
+            if first is None:
+                anywhere.append(i)
+            else:
+                for ch in first:
+                    by_char.setdefault(ch, []).append(i)
+        screens: dict[tuple[int, ...], tuple[re.Pattern[str], tuple[int, ...]]] = {}
+
+        def screen_for(indexes: list[int]) -> tuple[re.Pattern[str], tuple[int, ...]]:
+            key = tuple(sorted(set(indexes)))  # file order is priority order
+            if key not in screens:
+                screens[key] = (_screen([rules[i] for i in key]), key)
+            return screens[key]
+
+        self._by_char = {ch: screen_for(ix + anywhere) for ch, ix in by_char.items()}
+        self._default = screen_for(anywhere) if anywhere else None
+        self.first_characters = None if anywhere else frozenset(by_char)
+
+    def candidates(self, paragraph: str) -> tuple[re.Pattern[str], tuple[int, ...]] | None:
+        return self._by_char.get(paragraph[:1], self._default)
+
+    def match(self, paragraph: str) -> Match | None:
+        entry = self.candidates(paragraph)
+        if entry is None or len(paragraph) > _MAX_BOILERPLATE_CHARS:
+            return None
+        screen, indexes = entry
+        if screen.fullmatch(paragraph) is None:
+            return None
+        for i in indexes:
+            m = self._compiled[i].fullmatch(paragraph)
+            if m is not None:
+                rule = self._rules[i]
+                fields = {}
+                for field in rule.extract:
+                    value = (m.group(field) or "").strip(_VALUE_TRIM)
+                    if value:
+                        fields[field] = value
+                return Match(rule, fields)
+        return None
+
+
+@dataclass(frozen=True)
+class Stripped:
+    paragraphs: list[str]
+    author: str | None
+    platform: str | None
+
+
+def load_rules(directory: Path = RULES_DIR) -> RuleSet:
+    """Read every ``*.json`` rule file; raise ValueError on a malformed rule."""
+    files = sorted(directory.glob("*.json"))
+    documents = [(path, json.loads(path.read_text(encoding="utf-8"))) for path in files]
+    # Source-specific files (lower priority number) are tried first, so their names get the hit.
+    documents.sort(key=lambda item: (item[1].get("priority", 100), item[0].name))
+    rules: list[Rule] = []
+    for path, document in documents:
+        macros = document.get("macros", {})
+        for raw in document.get("rules", []):
+            rules.append(_build_rule(raw, macros, path.name))
+    names = [r.name for r in rules]
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        raise ValueError(f"duplicate rule names: {duplicates}")
+    return RuleSet(rules)
+
+
+@lru_cache(maxsize=1)
+def default_rules() -> RuleSet:
+    """The project's rules, loaded once."""
+    return load_rules()
+
+
+def strip_boilerplate(paragraphs: list[str], hits: Counter[str], title: str | None = None) -> Stripped:
+    """Drop boilerplate paragraphs (and a repeat of the title in the header).
+
+    Author and platform come from the first removed byline that names them.
+    """
+    rules = default_rules()
+    title_key = title.casefold() if title else None
+    kept: list[str] = []
+    fields: dict[str, str] = {}
+    line_starts = rules.first_characters("line")
+    for p in paragraphs:
+        in_header = len(kept) < HEADER_PARAGRAPHS
+        if not in_header and line_starts is not None and p[:1] not in line_starts:
+            kept.append(p)  # most paragraphs: one set lookup on their first character
+            continue
+        if in_header and title_key is not None and p.casefold() == title_key:
+            hits["title.repeated"] += 1
+            continue
+        found = rules.match(p, "line") or (rules.match(p, "header") if in_header else None)
+        if found is None:
+            kept.append(p)
+            continue
+        hits[found.rule.name] += 1
+        for key, value in found.fields.items():
+            fields.setdefault(key, value)
+    while kept:
+        found = rules.match(kept[-1], "trailer")
+        if found is None:
+            break
+        hits[found.rule.name] += 1
+        for key, value in found.fields.items():
+            fields.setdefault(key, value)
+        kept.pop()
+    return Stripped(kept, fields.get("author"), fields.get("platform"))
+
+
+def classify_paragraph(text: str, position: str = "middle") -> str | None:
+    """Name of the rule that would remove this cleaned paragraph at ``position``, else None.
+
+    ``position`` is "header", "middle" or "trailer": the scopes that apply there. Used to
+    measure precision and recall on a labelled set.
+    """
+    rules = default_rules()
+    paragraph = " ".join(text.split())
+    found = rules.match(paragraph, "line")
+    if found is None and position in ("header", "trailer"):
+        found = rules.match(paragraph, position)
+    return found.rule.name if found else None
+
+
+def _build_rule(raw: dict, macros: dict[str, str], source: str) -> Rule:
+    name = raw.get("name")
+    if not name or raw.get("scope") not in SCOPES or not raw.get("pattern"):
+        raise ValueError(f"{source}: rule needs name, scope {SCOPES} and pattern: {raw}")
+    if not raw.get("example"):
+        raise ValueError(f"{source}: rule {name} has no example")
+    pattern = _expand(raw["pattern"], macros, f"{source}:{name}")
+    extract = tuple(raw.get("extract", ()))
+    rule = Rule(
+        name=name,
+        scope=raw["scope"],
+        pattern=pattern,
+        example=raw["example"],
+        extract=extract,
+        ignore_case=bool(raw.get("ignore_case", False)),
+        source=source,
+    )
+    try:
+        compiled = rule.compiled()
+    except re.error as exc:
+        raise ValueError(f"{source}: rule {name}: bad pattern: {exc}") from exc
+    if _GROUP_REF.search(pattern):
+        raise ValueError(f"{source}: rule {name}: backreferences are not supported")
+    missing = set(extract) - set(compiled.groupindex)
+    if missing:
+        raise ValueError(f"{source}: rule {name}: extract names unknown groups {missing}")
+    return rule
+
+
+def _expand(pattern: str, macros: dict[str, str], where: str) -> str:
+    # Macros may use other macros; a few rounds settle any sane nesting.
+    for _ in range(5):
+        if "{{" not in pattern:
+            return pattern
+        try:
+            pattern = _MACRO.sub(lambda m: macros[m.group(1)], pattern)
+        except KeyError as exc:
+            raise ValueError(f"{where}: unknown macro {exc}") from exc
+    raise ValueError(f"{where}: macros nest too deeply")
+
+
+def _screen(rules: list[Rule]) -> re.Pattern[str]:
+    # Without capturing groups the engine rejects most alternatives on their first character.
+    parts = []
+    for rule in rules:
+        flags = "(?i:" if rule.ignore_case else "(?:"
+        parts.append(flags + _GROUP_NAME.sub("(?:", rule.pattern) + ")")
+    return re.compile("|".join(parts))
+
+
+# Characters a paragraph may start with; "\s" is listed since it is small and finite.
+_SPACES = frozenset(" \t\n\r\f\v\x1c\x1d\x1e\x1f\x85\xa0\u1680\u2028\u2029\u202f\u205f\u3000") | {
+    chr(c) for c in range(0x2000, 0x200B)
+}
+_ZERO_WIDTH_OPS = (sre_c.AT, sre_c.ASSERT, sre_c.ASSERT_NOT)
+
+
+def _first_chars(rule: Rule) -> frozenset[str] | None:
+    """Characters a match of the rule can start with; None for "any"."""
+    flags = re.IGNORECASE if rule.ignore_case else 0
+    try:  # re._parser is CPython's own; should it change, the index just stops narrowing
+        first, nullable = _first_of(list(sre_parse.parse(rule.pattern, flags)), rule.ignore_case)
+    except Exception:
+        return None
+    return None if first is None or nullable else frozenset(first)
+
+
+def _first_of(items: list, ignore_case: bool) -> tuple[set[str] | None, bool]:
+    """Characters that can start a match of a parsed regex sequence, and whether it can be
+    empty. None means "any character" (anything this walk does not model)."""
+    chars: set[str] = set()
+    for op, arg in items:
+        if op in _ZERO_WIDTH_OPS:
+            continue
+        if op is sre_c.LITERAL:
+            ch = chr(arg)
+            chars |= {ch, ch.lower(), ch.upper()} if ignore_case else {ch}
+            return chars, False
+        if op is sre_c.IN:
+            first = _charset(arg, ignore_case)
+            return (None if first is None else chars | first), False
+        if op is sre_c.BRANCH:
+            nullable = False
+            for alternative in arg[1]:
+                first, empty = _first_of(list(alternative), ignore_case)
+                if first is None:
+                    return None, False
+                chars |= first
+                nullable = nullable or empty
+            if not nullable:
+                return chars, False
+        elif op is sre_c.SUBPATTERN:
+            add_flags = arg[1]
+            first, empty = _first_of(list(arg[3]), ignore_case or bool(add_flags & re.I))
+            if first is None:
+                return None, False
+            chars |= first
+            if not empty:
+                return chars, False
+        elif op in (sre_c.MAX_REPEAT, sre_c.MIN_REPEAT):
+            first, empty = _first_of(list(arg[2]), ignore_case)
+            if first is None:
+                return None, False
+            chars |= first
+            if arg[0] > 0 and not empty:
+                return chars, False
+        else:
+            return None, False
+    return chars, True
+
+
+def _charset(items: list, ignore_case: bool) -> set[str] | None:
+    chars: set[str] = set()
+    for op, arg in items:
+        if op is sre_c.LITERAL:
+            chars.add(chr(arg))
+        elif op is sre_c.RANGE and arg[1] - arg[0] <= 12_000:  # up to all of Hangul
+            chars.update(chr(c) for c in range(arg[0], arg[1] + 1))
+        elif op is sre_c.CATEGORY and arg is sre_c.CATEGORY_SPACE:
+            chars |= _SPACES
+        else:
+            return None  # negated sets, \d, \w, wide ranges: any character
+    if ignore_case:
+        chars |= {c.lower() for c in chars} | {c.upper() for c in chars}
+    return chars
