@@ -48,16 +48,15 @@ WHERE a.story_id = s.id AND s.id = ANY(%(stories)s)
 """
 
 
-def fingerprint(row: dict[str, Any]) -> None:
-    """Add the dedupe fields of a row (its cleaned body, or its title when there is no body)."""
-    text = row.get("body") or row.get("title") or ""
+def fingerprint(article: dict[str, Any]) -> None:
+    """Add the dedupe fields of an article: of its cleaned body, or its title when it has none."""
+    text = article.get("body") or article.get("title") or ""
     folded = fp.normalize_for_hash(text)
     sig = fp.signature(text)
-    row["text_hash"] = fp.content_hash(text) if folded else None
-    row["minhash"] = fp.sig_to_bytes(sig)
-    row["facts"] = sorted(fp.facts(text))
-    row["_sig"] = sig
-    row["_bands"] = fp.band_keys(sig) if folded else []
+    article["text_hash"] = fp.content_hash(text) if folded else None
+    article["minhash"] = fp.sig_to_bytes(sig)
+    article["facts"] = sorted(fp.facts(text))
+    article["band_keys"] = fp.band_keys(sig) if folded else []
 
 
 def assign(conn: psycopg.Connection, rows: list[dict[str, Any]], threshold: float) -> Counter[str]:
@@ -75,7 +74,9 @@ def assign(conn: psycopg.Connection, rows: list[dict[str, Any]], threshold: floa
     exact: dict[bytes, int] = dict(conn.execute(_EXACT_SQL, (hashes,)).fetchall()) if hashes else {}
     # Candidates by band key: (story, lang, signature, facts) of stored and of decided rows.
     by_band: dict[int, list[tuple[int, str, Any, frozenset[str]]]] = defaultdict(list)
-    bands = sorted({k for r in rows for k in r["_bands"]})
+    for row in rows:
+        row["_sig"] = fp.sig_from_bytes(row["minhash"])
+    bands = sorted({k for r in rows for k in r["band_keys"]})
     if bands:
         parsed: dict[int, tuple[int, str, Any, frozenset[str]]] = {}
         for key, article_id, story, lang, minhash, facts in conn.execute(_BANDS_SQL, (bands,)):
@@ -97,7 +98,7 @@ def assign(conn: psycopg.Connection, rows: list[dict[str, Any]], threshold: floa
         if row["text_hash"]:
             exact.setdefault(row["text_hash"], story)
         entry = (story, row["lang"], row["_sig"], frozenset(row["facts"]))
-        for key in row["_bands"]:
+        for key in row["band_keys"]:
             by_band[key].append(entry)
     if pending:
         created = conn.execute(
@@ -125,7 +126,7 @@ def _match(
     best, best_story = 0.0, None
     facts = frozenset(row["facts"])
     seen: set[int] = set()  # candidates met in an earlier band: compare each once
-    for key in row["_bands"]:
+    for key in row["band_keys"]:
         for candidate in by_band.get(key, ()):
             story, lang, sig, other_facts = candidate
             if id(candidate) in seen or lang != row["lang"]:

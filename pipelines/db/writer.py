@@ -78,7 +78,9 @@ _EXISTING_SQL = (
 _UPDATABLE = [n for n in _NAMES if n != "source_id"] + [n for n in _DEDUPE_NAMES if n != "story_id"]
 _UPDATE_SQL = f"""
 UPDATE articles SET {", ".join(f"{n} = %({n})s" for n in _UPDATABLE)},
-    updated_at = now(), last_seen_at = now(), last_run_id = %(run_id)s
+    updated_at = now(),
+    last_seen_at = CASE WHEN %(seen)s THEN now() ELSE last_seen_at END,
+    last_run_id = coalesce(%(run_id)s, last_run_id)
 WHERE id = %(id)s
 """
 _NEW_IDS_SQL = "SELECT nextval('articles_id_seq') FROM generate_series(1, %s)"
@@ -198,12 +200,19 @@ class ArticleWriter:
             values[name], clipped = _clip(values[name])
             cut |= clipped
         values["content_digest"] = content_digest(values)
+        for name in ("text_hash", "minhash", "facts", "band_keys"):  # from pipelines/dedupe.py
+            values[name] = article.get(name)
         values["tags"] = Jsonb(_no_nul(values["tags"]))
         values["raw"] = Jsonb(_no_nul(values["raw"])) if values["raw"] is not None else None
         return values, cut
 
-    def write(self, articles: Iterable[Mapping[str, Any]], run_id: int | None = None) -> BatchResult:
-        """Store a batch in one transaction; the last copy of a repeated key wins."""
+    def write(
+        self, articles: Iterable[Mapping[str, Any]], run_id: int | None = None, *, seen: bool = True
+    ) -> BatchResult:
+        """Store a batch in one transaction; the last copy of a repeated key wins.
+
+        ``seen=False`` for re-derived rows (`scrapy reclean`): they were not seen on the site again.
+        """
         rows: dict[tuple[Any, ...], dict[str, Any]] = {}
         truncated = 0
         for article in articles:
@@ -211,14 +220,9 @@ class ArticleWriter:
             truncated += cut
             rows[(row["source_id"], row["external_id"], row["lang"])] = row
         batch = list(rows.values())
-        # Fingerprints are CPU work: do it before taking the lock, for the rows that look new or
-        # changed now (a row that turns out otherwise inside the lock is handled there).
-        new, changed, _ = self._classify(batch)
-        for row in new + changed:
-            stories.fingerprint(row)
         with self.conn.transaction():
             self.conn.execute("SELECT pg_advisory_xact_lock(%s)", (stories.DEDUPE_LOCK,))
-            result = self._merge(batch, run_id)
+            result = self._merge(batch, run_id, seen)
         result.truncated = truncated
         return result
 
@@ -243,11 +247,11 @@ class ArticleWriter:
                 unchanged.append(found[0])
         return new, changed, unchanged
 
-    def _merge(self, rows: list[dict[str, Any]], run_id: int | None) -> BatchResult:
+    def _merge(self, rows: list[dict[str, Any]], run_id: int | None, seen: bool) -> BatchResult:
         result = BatchResult()
         new, changed, unchanged = self._classify(rows)
         for row in new + changed:
-            if "_sig" not in row:
+            if row["minhash"] is None:  # not through the dedupe pipeline (a replay, a script)
                 stories.fingerprint(row)
         result.decisions = stories.assign(self.conn, new, self.threshold)
         for row in changed:
@@ -263,14 +267,14 @@ class ArticleWriter:
                         copy.write_row([row[n] for n in _COPY_NAMES])
                 result.inserted.update(row["lang"] for row in new)
             if changed:
-                cur.executemany(_UPDATE_SQL, [row | {"run_id": run_id} for row in changed])
+                cur.executemany(_UPDATE_SQL, [row | {"run_id": run_id, "seen": seen} for row in changed])
                 cur.execute(_BANDS_DELETE_SQL, ([r["id"] for r in changed],))
                 result.updated.update(row["lang"] for row in changed)
             if new or changed:
                 with cur.copy(_BANDS_COPY_SQL) as copy:
                     copy.set_types(["int8", "int8"])
                     for row in new + changed:
-                        for key in row["_bands"]:
+                        for key in row["band_keys"]:
                             copy.write_row((key, row["id"]))
             if unchanged:
                 cur.execute(_TOUCH_SQL, (run_id, unchanged))
@@ -288,5 +292,9 @@ class ArticleWriter:
 
 
 def to_json(article: Mapping[str, Any]) -> dict[str, Any]:
-    """The item as JSON-safe values (datetimes as ISO 8601), for dead letters and replays."""
-    return _no_nul(json.loads(json.dumps(dict(article), default=_json_default, ensure_ascii=False)))
+    """The item as JSON-safe values (datetimes as ISO 8601), for dead letters and replays.
+
+    Binary fingerprints are left out: a replay goes through the pipelines, which derive them again.
+    """
+    kept = {k: v for k, v in article.items() if not k.startswith("_") and not isinstance(v, bytes)}
+    return _no_nul(json.loads(json.dumps(kept, default=_json_default, ensure_ascii=False)))

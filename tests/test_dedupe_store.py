@@ -1,0 +1,123 @@
+"""Deduplication in PostgreSQL: stories, decisions, versions, canonical copies, concurrent writers."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import psycopg
+import pytest
+
+from pipelines.db.stories import fingerprint
+from pipelines.db.writer import ArticleWriter
+from tests.bench.bench_store import generate
+
+STORY = (
+    "The central bank of Korea said on Tuesday that it would keep its base rate at 3.5 percent, "
+    "citing slowing exports and a weaker won against the dollar in the first quarter.\n\n"
+    "Governor Lee told reporters that the board saw inflation easing toward its target of 2 percent "
+    "by the end of the year, while household debt remained a concern for financial stability.\n\n"
+    "Analysts at three brokerages had expected the decision, and bond yields barely moved after the "
+    "announcement, with the three-year yield steady near 3.2 percent."
+)
+RETOLD = STORY.replace("said on Tuesday", "announced on Tuesday").replace("barely moved", "hardly moved")
+OTHER = (
+    "Ethereum developers scheduled the next network upgrade for March after a final test on the "
+    "Holesky network completed without errors, according to the core developers call on Thursday.\n\n"
+    "The upgrade raises the blob limit and changes how validators withdraw their stake."
+)
+
+
+def article(ext: str, body: str, lang: str = "en", minutes: int = 0, **over: Any) -> dict[str, Any]:
+    item = {
+        "source": "followin", "external_id": ext, "lang": lang, "url": f"https://followin.io/{lang}/feed/{ext}",
+        "title": body.split(".")[0][:60], "body": body, "raw_title": None, "raw_body": body,
+        "is_machine_translated": False, "tags": [], "raw": {"id": ext},
+        "published_at": datetime(2026, 1, 5, tzinfo=UTC) + timedelta(minutes=minutes),
+    } | over  # fmt: skip
+    fingerprint(item)
+    return item
+
+
+@pytest.fixture
+def writer(db_url: str) -> ArticleWriter:
+    return ArticleWriter(psycopg.connect(db_url, autocommit=True))
+
+
+def stories(writer: ArticleWriter) -> dict[str, tuple[int, int | None, str]]:
+    query = "SELECT external_id, lang, story_id, duplicate_of, dedupe_reason FROM articles"
+    rows = writer.conn.execute(query)
+    return {f"{ext}:{lang}": (story, dup, reason) for ext, lang, story, dup, reason in rows}
+
+
+def test_decisions_exact_near_cross_language_and_new(writer: ArticleWriter) -> None:
+    result = writer.write([article("1", STORY), article("2", STORY, minutes=5)])  # syndicated copy
+    result.add(writer.write([article("3", RETOLD, minutes=9), article("1", "한국은행 기준금리 동결", "ko")]))
+    result.add(writer.write([article("4", OTHER)]))
+    assert dict(result.decisions) == {"new_story": 2, "exact": 1, "near": 1, "cross_language": 1}
+    got = stories(writer)
+    assert got["1:en"][0] == got["2:en"][0] == got["3:en"][0] == got["1:ko"][0] != got["4:en"][0]
+
+
+def test_earliest_article_is_canonical_even_when_it_arrives_late(writer: ArticleWriter) -> None:
+    writer.write([article("late", STORY, minutes=60)])
+    writer.write([article("early", STORY, minutes=0)])
+    ids = dict(writer.conn.execute("SELECT external_id, id FROM articles").fetchall())
+    got = stories(writer)
+    assert got["early:en"][1] is None
+    assert got["late:en"][1] == ids["early"]
+    canonical = writer.conn.execute("SELECT canonical_article_id FROM stories").fetchone()[0]
+    assert canonical == ids["early"]
+
+
+def test_changed_content_keeps_old_version_in_same_transaction(writer: ArticleWriter) -> None:
+    writer.write([article("1", STORY)])
+    writer.write([article("1", RETOLD)])
+    writer.write([article("1", RETOLD)])  # unchanged: no new version
+    versions = writer.conn.execute("SELECT body FROM article_versions").fetchall()
+    assert versions == [(STORY,)]
+    assert writer.conn.execute("SELECT body FROM articles").fetchone()[0] == RETOLD
+
+
+def test_formulaic_flash_items_about_different_events_stay_apart(writer: ArticleWriter) -> None:
+    flashes = [
+        "Whale Alert: 1,200 ETH (about $4.1 million) transferred from an unknown wallet to Binance.",
+        "Whale Alert: 5,000 SOL (about $1.1 million) transferred from an unknown wallet to Coinbase.",
+        "Whale Alert: 300 BTC (about $28.5 million) transferred from an unknown wallet to Kraken.",
+    ]
+    result = writer.write([article(str(i), text) for i, text in enumerate(flashes)])
+    assert result.decisions == {"new_story": 3}
+
+
+def test_two_concurrent_writers_never_split_a_duplicate_pair(pg_cluster: Any, db_url: str) -> None:
+    """Writer A stores one half of each pair while writer B stores the other half, at once."""
+    pairs = 40
+    texts = [generated["body"] for generated in generate(pairs)]  # unrelated stories
+    halves = {
+        "a": [article(f"a{i}", texts[i], minutes=i) for i in range(pairs)],
+        "b": [article(f"b{i}", texts[i], minutes=i) for i in range(pairs)],
+    }
+    start = threading.Barrier(2)
+    errors: list[BaseException] = []
+
+    def run(name: str) -> None:
+        try:
+            with psycopg.connect(db_url, autocommit=True) as conn:
+                writer = ArticleWriter(conn)
+                start.wait()
+                for item in halves[name]:
+                    writer.write([item])
+        except BaseException as exc:  # surfaced by the assertion below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(name,)) for name in halves]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors
+    with psycopg.connect(db_url) as conn:
+        story = dict(conn.execute("SELECT external_id, story_id FROM articles").fetchall())
+    assert all(story[f"a{i}"] == story[f"b{i}"] for i in range(pairs))
+    assert len(set(story.values())) == pairs
