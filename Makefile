@@ -84,7 +84,7 @@ test: install
 lint: $(STAMP)
 	@$(VENV)/bin/ruff check .
 
-bench: install
+bench: db
 	@$(PY) -m tests.bench
 
 clean:

@@ -42,3 +42,9 @@ class ArticleItem(scrapy.Item):
     detected_lang = scrapy.Field()  # str | None: ISO 639-1 code detected on the cleaned body
     lang_confidence = scrapy.Field()  # float | None: the detector's confidence, 0..1
     clean_hits = scrapy.Field()  # dict[str, int]: cleaning rule -> times it fired on this item
+
+    # --- filled by pipelines/dedupe.py --------------------------------------
+    text_hash = scrapy.Field()  # bytes | None: hash of the folded cleaned text (exact duplicates)
+    minhash = scrapy.Field()  # bytes: MinHash signature of the cleaned text (near duplicates)
+    band_keys = scrapy.Field()  # list[int]: LSH band keys of the signature, looked up in PostgreSQL
+    facts = scrapy.Field()  # list[str]: numbers, amounts and symbols that tell flash items apart

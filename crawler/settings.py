@@ -21,7 +21,13 @@ STORE_BATCH_SIZE = 500  # items per transaction
 STORE_RETRIES = 3  # attempts per batch when the connection fails
 FAILED_ITEMS_DIR = "var/failed"  # batches kept here when the database stays away
 
+# Near-duplicate threshold: estimated Jaccard similarity of two cleaned texts, 0..1.
+DEDUPE_THRESHOLD = 0.5
+
+# clean -> dedupe (fingerprints) -> store (story decision and write, in one transaction per batch)
 ITEM_PIPELINES = {
+    "pipelines.clean.CleanPipeline": 300,
+    "pipelines.dedupe.DedupePipeline": 500,
     "pipelines.store.StorePipeline": 800,
 }
 

@@ -60,6 +60,7 @@ class StorePipeline:
         self.batch_size = settings.getint("STORE_BATCH_SIZE", 500)
         self.retries = settings.getint("STORE_RETRIES", 3)
         self.failed_dir = Path(settings.get("FAILED_ITEMS_DIR", "var/failed"))
+        self.threshold = settings.getfloat("DEDUPE_THRESHOLD", 0.5)
         self.buffer: list[dict[str, Any]] = []
         self.lock = threading.Lock()  # one batch at a time on the one connection
         self.writer: ArticleWriter | None = None
@@ -78,7 +79,7 @@ class StorePipeline:
         except DatabaseConfigError as exc:
             logger.error("Storage is not ready: %s", exc)
             raise CloseSpider("storage_not_ready") from None
-        self.writer = ArticleWriter(conn)
+        self.writer = ArticleWriter(conn, self.threshold)
         spider = self.crawler.spider
         args = getattr(spider, "arguments", None) or {}
         self.run_id = self.writer.start_run(spider.name, args)
@@ -121,6 +122,8 @@ class StorePipeline:
         self.stats.inc_value("store/unchanged", result.unchanged)
         self.stats.inc_value("store/truncated", result.truncated)
         self.stats.inc_value("store/batches")
+        for decision, n in result.decisions.items():
+            self.stats.inc_value(f"dedupe/{decision}", n)
 
     def _write_batch(self, batch: list[dict[str, Any]]) -> BatchResult:
         with self.lock:
@@ -147,7 +150,7 @@ class StorePipeline:
         for attempt in range(1, self.retries + 1):
             try:
                 if self.writer.conn.closed:
-                    self.writer = ArticleWriter(connect(self.url, autocommit=True))
+                    self.writer = ArticleWriter(connect(self.url, autocommit=True), self.threshold)
                 return self.writer.write(batch, self.run_id)
             except (psycopg.OperationalError, DatabaseConfigError) as exc:
                 if attempt == self.retries:

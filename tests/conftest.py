@@ -14,6 +14,7 @@ import socket
 import subprocess
 import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
@@ -51,15 +52,29 @@ def _db_url(cluster: LocalCluster, name: str) -> str:
     return cluster.url.rsplit("/", 1)[0] + "/" + name
 
 
+@contextmanager
+def migrated_database(cluster: LocalCluster) -> Iterator[str]:
+    """A freshly migrated, empty database, dropped afterwards."""
+    name = f"t{os.getpid()}_{next(_counter)}"
+    with psycopg.connect(cluster.url, autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {name} TEMPLATE {TEMPLATE}")
+    yield _db_url(cluster, name)
+    with psycopg.connect(cluster.url, autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
 @pytest.fixture
 def db_url(pg_cluster: LocalCluster) -> Iterator[str]:
-    """A freshly migrated, empty database of its own for one test."""
-    name = f"t{os.getpid()}_{next(_counter)}"
-    with psycopg.connect(pg_cluster.url, autocommit=True) as conn:
-        conn.execute(f"CREATE DATABASE {name} TEMPLATE {TEMPLATE}")
-    yield _db_url(pg_cluster, name)
-    with psycopg.connect(pg_cluster.url, autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    """A database of its own for one test."""
+    with migrated_database(pg_cluster) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def module_db_url(pg_cluster: LocalCluster) -> Iterator[str]:
+    """A database shared by the tests of one module (one expensive crawl, several checks)."""
+    with migrated_database(pg_cluster) as url:
+        yield url
 
 
 @pytest.fixture

@@ -1,0 +1,85 @@
+"""End to end: the real crawl of the fixture site stores cleaned bodies in article_feed."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import psycopg
+import pytest
+from psycopg.rows import dict_row
+
+from tests.site.server import FixtureSite
+from tests.test_followin_crawl import KOL, TAG, TOPIC, crawl
+
+DATA = Path(__file__).parent / "site" / "data" / "articles"
+HEAVY = "22871577"  # tests/site/data/README.md: 2 header lines, 4 story paragraphs, 9 trailer lines
+BOILERPLATE = re.compile(
+    r"Original link|Risk warning|Disclaimer|Follow us|Join our Telegram|^Editor:|Reviewer:|Compiled by|"
+    r"原文链接|风险提示|免责声明|关注我们|加入我们|责编|审核：|编辑：|编译：|"
+    r"Executive editor|reprinted with permission|"
+    r"This article is machine translated",
+    re.MULTILINE,
+)
+
+
+@pytest.fixture(scope="module")
+def feed(module_db_url: str) -> dict[tuple[str, str], dict[str, object]]:
+    db_url = module_db_url
+    with FixtureSite() as site:
+        stats = crawl(site, db_url, "-a", "langs=en,zh-Hans", "-a", "max_pages=10", "-a", "news=1",
+                      "-a", f"kol={KOL}", "-a", f"topic={TOPIC}", "-a", f"tag={TAG}")  # fmt: skip
+    assert stats["clean/items"] == 80
+    with psycopg.connect(db_url, row_factory=dict_row) as conn:
+        rows = conn.execute("SELECT * FROM article_feed").fetchall()
+        rows[0]["_stats"] = stats
+    return {(r["external_id"], r["lang"]): r for r in rows}
+
+
+def story_paragraphs(article_id: str, lang: str) -> list[str]:
+    data = json.loads((DATA / f"{article_id}.json").read_text())
+    text = (data["translations"].get(lang) or data["original"])["content"]
+    header = ("Author:", "作者", "This article is from", "本文")
+    return [p for p in text.split("\n") if not BOILERPLATE.search(p) and not p.startswith(header)]
+
+
+def test_boilerplate_heavy_article_keeps_every_sentence_of_its_story(feed: dict) -> None:
+    for lang in ("en", "zh-Hans"):
+        body = feed[(HEAVY, lang)]["body"]
+        paragraphs = body.split("\n\n")
+        assert not BOILERPLATE.search(body), (lang, body)
+        story = story_paragraphs(HEAVY, lang)
+        assert len(story) == 4
+        assert paragraphs == story, lang
+
+
+def test_bodies_are_clean_text(feed: dict) -> None:
+    for key, row in feed.items():
+        body = row["body"]
+        assert body, key
+        assert "<" not in body or "<" in (row["raw_body"] or "").replace("<p>", ""), key  # no HTML left
+        assert not re.search(r"[\u200b-\u200f\u2028-\u202e\ufeff\x00-\x08]", body), key
+        assert "&amp;" not in body and "â€" not in body, key
+        assert "\n\n\n" not in body and body == body.strip(), key
+        if row["lang"] == "en" and row["detected_lang"] == "en":
+            assert not re.search(r"[，。：；！？（）]", body), key
+            assert not re.search(r" [,.;:!?](?!\d)", body), key
+        assert row["raw_body"], key  # the raw text is kept beside the cleaned one
+
+
+def test_language_is_detected_with_confidence(feed: dict) -> None:
+    for key, row in feed.items():
+        if key == ("22877788", "zh-Hans"):
+            assert row["detected_lang"] == "vi"  # the Vietnamese original shown untranslated
+            continue
+        assert row["detected_lang"] == ("zh" if row["lang"] == "zh-Hans" else "en"), key
+        assert 0.5 <= row["lang_confidence"] <= 1.0, key
+
+
+def test_byline_fills_platform_and_rule_hits_reach_crawl_runs(feed: dict) -> None:
+    row = feed[(HEAVY, "en")]
+    assert row["platform"] == "X"
+    stats = next(r["_stats"] for r in feed.values() if "_stats" in r)
+    hits = {k: v for k, v in stats.items() if k.startswith("clean/hits/")}
+    assert hits["clean/hits/en.byline"] >= 1 and hits["clean/hits/zh.byline"] >= 1
