@@ -53,11 +53,11 @@ def _db_url(cluster: LocalCluster, name: str) -> str:
 
 
 @contextmanager
-def migrated_database(cluster: LocalCluster) -> Iterator[str]:
-    """A freshly migrated, empty database, dropped afterwards."""
+def migrated_database(cluster: LocalCluster, template: str = TEMPLATE) -> Iterator[str]:
+    """A freshly migrated (or, from template0, empty) database, dropped afterwards."""
     name = f"t{os.getpid()}_{next(_counter)}"
     with psycopg.connect(cluster.url, autocommit=True) as conn:
-        conn.execute(f"CREATE DATABASE {name} TEMPLATE {TEMPLATE}")
+        conn.execute(f"CREATE DATABASE {name} TEMPLATE {template}")
     yield _db_url(cluster, name)
     with psycopg.connect(cluster.url, autocommit=True) as conn:
         conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
@@ -80,12 +80,8 @@ def module_db_url(pg_cluster: LocalCluster) -> Iterator[str]:
 @pytest.fixture
 def empty_db_url(pg_cluster: LocalCluster) -> Iterator[str]:
     """A database with no schema at all, for migration tests."""
-    name = f"e{os.getpid()}_{next(_counter)}"
-    with psycopg.connect(pg_cluster.url, autocommit=True) as conn:
-        conn.execute(f"CREATE DATABASE {name}")
-    yield _db_url(pg_cluster, name)
-    with psycopg.connect(pg_cluster.url, autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    with migrated_database(pg_cluster, template="template0") as url:
+        yield url
 
 
 def run_scrapy(*args: str, db_url: str | None, timeout: float = 240) -> subprocess.CompletedProcess[str]:

@@ -78,6 +78,9 @@ def test_changed_content_keeps_old_version_in_same_transaction(writer: ArticleWr
     versions = writer.conn.execute("SELECT body FROM article_versions").fetchall()
     assert versions == [(STORY,)]
     assert writer.conn.execute("SELECT body FROM articles").fetchone()[0] == RETOLD
+    # The band keys follow the text: the old ones are gone, the new ones are there.
+    bands = {key for (key,) in writer.conn.execute("SELECT band_key FROM article_bands")}
+    assert bands == set(article("1", RETOLD)["band_keys"])
 
 
 def test_formulaic_flash_items_about_different_events_stay_apart(writer: ArticleWriter) -> None:

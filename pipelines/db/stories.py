@@ -29,7 +29,7 @@ _EXACT_SQL = "SELECT text_hash, story_id FROM articles WHERE text_hash = ANY(%s)
 _BANDS_SQL = """
 SELECT b.band_key, a.id, a.story_id, a.lang, a.minhash, a.facts
 FROM article_bands b JOIN articles a ON a.id = b.article_id
-WHERE b.band_key = ANY(%s) AND a.story_id IS NOT NULL AND a.minhash IS NOT NULL
+WHERE b.band_key = ANY(%b::int8[]) AND a.story_id IS NOT NULL AND a.minhash IS NOT NULL
 """
 _CANONICAL_SQL = """
 WITH first AS (

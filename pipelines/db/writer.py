@@ -84,7 +84,12 @@ UPDATE articles SET {", ".join(f"{n} = %({n})s" for n in _UPDATABLE)},
 WHERE id = %(id)s
 """
 _NEW_IDS_SQL = "SELECT nextval('articles_id_seq') FROM generate_series(1, %s)"
-_BANDS_DELETE_SQL = "DELETE FROM article_bands WHERE article_id = ANY(%s)"
+_OLD_SIGNATURES_SQL = "SELECT id, minhash FROM articles WHERE id = ANY(%s) AND minhash IS NOT NULL"
+# By the primary key (band_key, article_id): the old keys come from the old signature.
+_BANDS_DELETE_SQL = (
+    "DELETE FROM article_bands WHERE (band_key, article_id) IN "
+    "(SELECT * FROM unnest(%b::int8[], %b::int8[]))"
+)
 _BANDS_COPY_SQL = "COPY article_bands (band_key, article_id) FROM STDIN (FORMAT BINARY)"
 _TOUCH_SQL = "UPDATE articles SET last_seen_at = now(), last_run_id = %s WHERE id = ANY(%s)"
 
@@ -267,8 +272,8 @@ class ArticleWriter:
                         copy.write_row([row[n] for n in _COPY_NAMES])
                 result.inserted.update(row["lang"] for row in new)
             if changed:
+                self._drop_bands([row["id"] for row in changed])
                 cur.executemany(_UPDATE_SQL, [row | {"run_id": run_id, "seen": seen} for row in changed])
-                cur.execute(_BANDS_DELETE_SQL, ([r["id"] for r in changed],))
                 result.updated.update(row["lang"] for row in changed)
             if new or changed:
                 with cur.copy(_BANDS_COPY_SQL) as copy:
@@ -281,6 +286,17 @@ class ArticleWriter:
                 result.unchanged = len(unchanged)
         stories.refresh_canonical(self.conn, sorted({r["story_id"] for r in new + changed if r["story_id"]}))
         return result
+
+    def _drop_bands(self, article_ids: list[int]) -> None:
+        """Remove the band keys of articles whose text is about to change."""
+        keys: list[int] = []
+        owners: list[int] = []
+        for article_id, minhash in self.conn.execute(_OLD_SIGNATURES_SQL, (article_ids,)):
+            old = fp.band_keys(fp.sig_from_bytes(minhash))
+            keys += old
+            owners += [article_id] * len(old)
+        if keys:
+            self.conn.execute(_BANDS_DELETE_SQL, (keys, owners))
 
     def set_aside(self, article: Mapping[str, Any], error: str, run_id: int | None) -> None:
         """Keep an item whose write failed, whole, for `scrapy ingest --failed`."""

@@ -13,15 +13,12 @@ import ast
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
-import psycopg
-
-from pipelines.db.migrate import apply_all
+from tests.bench.scratch import scratch_database
 from tests.site.server import FixtureSite
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -84,17 +81,7 @@ def followin_crawl(db_url: str) -> tuple[float, int]:
 
 
 def run(url: str) -> dict[str, float]:
-    admin = psycopg.connect(url, autocommit=True)
-    admin.execute("DROP DATABASE IF EXISTS newscrawl_bench_crawl WITH (FORCE)")
-    admin.execute("CREATE DATABASE newscrawl_bench_crawl")
-    db_url = psycopg.conninfo.make_conninfo(url, dbname="newscrawl_bench_crawl")
-    try:
-        with psycopg.connect(db_url) as conn:
-            apply_all(conn)
+    with scratch_database(url, "newscrawl_bench_crawl") as db_url:
         baseline = scrapy_bench()
         spider, stored = followin_crawl(db_url)
-        return {"followin_pages_per_min": spider, "scrapy_bench_pages_per_min": baseline, "stored": stored}
-    finally:
-        admin.execute("DROP DATABASE IF EXISTS newscrawl_bench_crawl WITH (FORCE)")
-        admin.close()
-        shutil.rmtree(ROOT / "var" / "bench", ignore_errors=True)
+    return {"followin_pages_per_min": spider, "scrapy_bench_pages_per_min": baseline, "stored": stored}

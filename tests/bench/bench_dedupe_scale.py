@@ -1,8 +1,9 @@
 """Deduplication scaling: the cost of deduplicating and storing one new article, with 10,000 and
 with 100,000 articles already stored.
 
-The stored corpus is bulk-loaded in SQL (articles with stories, signatures and 32 random band
-keys each, as many index entries as real articles have). Then each new article, with a real
+The stored corpus is bulk-loaded in SQL (articles with stories, signatures, and as many random
+band keys in article_bands as real articles have, so the index holds as many entries). Then each
+new article, with a real
 text and real fingerprints, is written alone (a batch of one: lock, look-ups by natural key,
 text hash and band keys, story decision, COPY, canonical refresh, commit) and timed.
 """
@@ -13,14 +14,12 @@ import time
 from statistics import median
 from typing import Any
 
-import psycopg
-
 from pipelines.db.connect import connect
-from pipelines.db.migrate import apply_all
 from pipelines.db.stories import fingerprint
 from pipelines.db.writer import ArticleWriter
 from pipelines.text import fingerprint as fp
 from tests.bench.bench_store import generate
+from tests.bench.scratch import scratch_database
 
 SIZES = (10_000, 100_000)
 PROBES = 300
@@ -35,13 +34,13 @@ INSERT INTO articles (id, source_id, external_id, lang, url, title, body, conten
                       story_id, dedupe_reason, text_hash, minhash, facts)
 SELECT nextval('articles_id_seq'), %(source)s, 'fill-' || i, 'en', 'https://example.com/' || i,
        'title ' || i, 'body ' || i, sha256(i::text::bytea), story_id, 'new_story',
-       sha256(('t' || i)::bytea), decode(repeat(md5(i::text), 16), 'hex'), '{}'
+       sha256(('t' || i)::bytea), decode(repeat(md5(i::text), 15), 'hex'), '{}'
 FROM numbered
 """
-_FILL_BANDS_SQL = f"""
+_FILL_BANDS_SQL = """
 INSERT INTO article_bands (band_key, article_id)
 SELECT (random() * 9.2e18 - 4.6e18)::bigint, a.id
-FROM articles a CROSS JOIN generate_series(1, {fp.BANDS})
+FROM articles a CROSS JOIN generate_series(1, %(bands)s)
 WHERE a.external_id LIKE 'fill-%%'
 """
 
@@ -59,7 +58,7 @@ def time_per_article(db_url: str, stored: int) -> float:
         writer = ArticleWriter(conn)
         source = writer.source_id("bench")
         conn.execute(_FILL_SQL, {"n": stored, "source": source})
-        conn.execute(_FILL_BANDS_SQL)
+        conn.execute(_FILL_BANDS_SQL, {"bands": fp.BANDS})
         conn.execute("VACUUM ANALYZE articles")
         conn.execute("VACUUM ANALYZE article_bands")
         probes = _probe_articles(PROBES, seed=stored)
@@ -73,16 +72,7 @@ def time_per_article(db_url: str, stored: int) -> float:
 
 def run(url: str) -> dict[str, float]:
     results = {}
-    admin = psycopg.connect(url, autocommit=True)
-    try:
-        for size in SIZES:
-            admin.execute("DROP DATABASE IF EXISTS newscrawl_bench_scale WITH (FORCE)")
-            admin.execute("CREATE DATABASE newscrawl_bench_scale")
-            db_url = psycopg.conninfo.make_conninfo(url, dbname="newscrawl_bench_scale")
-            with psycopg.connect(db_url) as conn:
-                apply_all(conn)
+    for size in SIZES:
+        with scratch_database(url, "newscrawl_bench_scale") as db_url:
             results[f"ms_per_article_{size}"] = time_per_article(db_url, size) * 1000
-    finally:
-        admin.execute("DROP DATABASE IF EXISTS newscrawl_bench_scale WITH (FORCE)")
-        admin.close()
     return results

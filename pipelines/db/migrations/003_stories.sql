@@ -35,12 +35,15 @@ CREATE INDEX articles_external ON articles (source_id, external_id);
 
 -- One row per (band key, article): a new article finds its near-duplicate candidates with an
 -- index lookup on its band keys, whoever stored them and whenever.
+-- No foreign key and no index on article_id: each article adds 40 rows here, and the per-row
+-- foreign-key check and second index cost more than the rest of the write (measured: 1.6k vs
+-- 2.5k articles/s). The writer keeps the rows in step with the articles in the same transaction;
+-- a band row whose article is gone is never seen, since look-ups join articles.
 CREATE TABLE article_bands (
     band_key   bigint NOT NULL,
-    article_id bigint NOT NULL REFERENCES articles (id) ON DELETE CASCADE,
+    article_id bigint NOT NULL,
     PRIMARY KEY (band_key, article_id)
 );
-CREATE INDEX article_bands_article ON article_bands (article_id);
 
 -- The content an article had before a re-crawl changed it, written in the same transaction as
 -- the change (by the trigger below, so no writer can forget it).
