@@ -55,7 +55,6 @@ def _ids(value: str | None, name: str) -> list[int]:
 
 class FollowinSpider(scrapy.Spider):
     name = "followin"
-    custom_settings = {"CONCURRENT_REQUESTS_PER_DOMAIN": 2}
 
     def __init__(
         self,
