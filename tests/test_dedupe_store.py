@@ -72,15 +72,17 @@ def test_earliest_article_is_canonical_even_when_it_arrives_late(writer: Article
 
 
 def test_changed_content_keeps_old_version_in_same_transaction(writer: ArticleWriter) -> None:
-    writer.write([article("1", STORY)])
-    writer.write([article("1", RETOLD)])
-    writer.write([article("1", RETOLD)])  # unchanged: no new version
+    writer.write([article("0", STORY)])
+    writer.write([article("1", STORY, minutes=5)])  # joins the story as an exact copy
+    writer.write([article("1", RETOLD, minutes=5)])
+    writer.write([article("1", RETOLD, minutes=5)])  # unchanged: no new version
     versions = writer.conn.execute("SELECT body FROM article_versions").fetchall()
     assert versions == [(STORY,)]
-    assert writer.conn.execute("SELECT body FROM articles").fetchone()[0] == RETOLD
+    assert writer.conn.execute("SELECT body FROM articles WHERE id = 2").fetchone()[0] == RETOLD
     # The band keys follow the text: the old ones are gone, the new ones are there.
-    bands = {key for (key,) in writer.conn.execute("SELECT band_key FROM article_bands")}
+    bands = {key for (key,) in writer.conn.execute("SELECT band_key FROM article_bands WHERE article_id = 2")}
     assert bands == set(article("1", RETOLD)["band_keys"])
+    assert stories(writer)["1:en"][2] == "exact"  # a changed article keeps its story and decision
 
 
 def test_formulaic_flash_items_about_different_events_stay_apart(writer: ArticleWriter) -> None:

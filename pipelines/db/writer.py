@@ -75,7 +75,8 @@ _EXISTING_SQL = (
     "SELECT external_id, lang, id, content_digest, story_id FROM articles "
     "WHERE source_id = %s AND external_id = ANY(%s)"
 )
-_UPDATABLE = [n for n in _NAMES if n != "source_id"] + [n for n in _DEDUPE_NAMES if n != "story_id"]
+# A changed article keeps its story and the decision that put it there; its fingerprints follow.
+_UPDATABLE = [n for n in _NAMES if n != "source_id"] + ["text_hash", "minhash", "facts"]
 _UPDATE_SQL = f"""
 UPDATE articles SET {", ".join(f"{n} = %({n})s" for n in _UPDATABLE)},
     updated_at = now(),
@@ -259,8 +260,6 @@ class ArticleWriter:
             if row["minhash"] is None:  # not through the dedupe pipeline (a replay, a script)
                 stories.fingerprint(row)
         result.decisions = stories.assign(self.conn, new, self.threshold)
-        for row in changed:
-            row["dedupe_reason"] = row.get("dedupe_reason") or stories.NEW_STORY
         with self.conn.cursor() as cur:
             if new:
                 ids = cur.execute(_NEW_IDS_SQL, (len(new),)).fetchall()
