@@ -34,16 +34,20 @@ _ASCII_FORM = {
 _SPACE_AFTER = frozenset(",.:;!?)]")
 
 # Every pattern below starts with a literal or a small class, which the regex engine scans
-# for at C speed; a leading lookbehind would make it try every position.
-# A space before closing punctuation that ends a word ("rose 5% ." / "Bitcoin , Ether");
-# ":" after a digit is left alone ("3 : 1").
+# for at C speed; a leading lookbehind would make it try every position. Those starting with
+# a space check the next character first, so that most spaces are passed over at once.
+# A space to remove before closing punctuation, found in one pass for both of its kinds (no
+# space is of both kinds, so one pass removes what two consecutive ones would):
+# - group "number": "1 ,000" and "3 .5", a digit, a space, then the separator glued to the
+#   next digits;
+# - otherwise a space before punctuation that ends a word ("rose 5% ." / "Bitcoin , Ether");
+#   ":" after a digit is left alone ("3 : 1").
 _SPACE_BEFORE_PUNCT = re.compile(
-    r" (?:(?=[,.;!?](?:[\s\"'”’)\]]|$)|[)\]])|(?<=\D )(?=:(?:\s|$))|(?<=\d )(?=%))"
+    r" (?=[,.;:!?%)\]])(?:(?P<number>(?=,\d{3}(?!\d)|\.\d)(?<=\d ))"
+    r"|(?=[,.;!?](?:[\s\"'”’)\]]|$)|[)\]])|(?<=\D )(?=:(?:\s|$))|(?<=\d )(?=%))"
 )
 _SPACE_AFTER_OPENING = re.compile(r"([(\[]) ")
 _CURRENCY_SPACE = re.compile(r"([$€£¥₩]) (?=\d)")
-# "1 ,000" and "3 .5": a digit, a space, then the separator glued to the next digits.
-_SPLIT_NUMBER = re.compile(r" (?<=\d )(?=,\d{3}(?!\d)|\.\d)")
 
 # Shorter paragraphs (list items, headings, "Bitcoin") may legitimately repeat.
 _MIN_DEDUP_CHARS = 20
@@ -84,20 +88,21 @@ def _lines_to_fix(text: str) -> set[int]:
     # line and check.
     starts = [m.start() for m in _SPACE_THEN_PUNCT.finditer(text)]
     for needle in _ASCII_NEEDLES if text.isascii() else _ALL_NEEDLES:
-        starts.extend(_find_all(text, needle))
-    return {text.count("\n", 0, start) for start in starts}
-
-
-def _find_all(text: str, needle: str) -> list[int]:
-    # Walks the occurrences of the first character (a memchr each), checks the second.
-    found = []
-    first, rest = needle[0], needle[1:]
-    at = text.find(first)
-    while at >= 0:
-        if text.startswith(rest, at + 1):
-            found.append(at)
-        at = text.find(first, at + 1)
-    return found
+        # Walks the occurrences of the first character (a memchr each); most are absent.
+        first = needle[0]
+        at = text.find(first)
+        while at >= 0:
+            if text.startswith(needle, at):
+                starts.append(at)
+            at = text.find(first, at + 1)
+    # Line numbers, counting newlines once over the text (starts in order).
+    lines: set[int] = set()
+    line = counted = 0
+    for start in sorted(starts):
+        line += text.count("\n", counted, start)
+        counted = start
+        lines.add(line)
+    return lines
 
 
 def fix_line(line: str, hits: Counter[str]) -> str:
@@ -105,25 +110,31 @@ def fix_line(line: str, hits: Counter[str]) -> str:
 
     Spaces must already be collapsed.
     """
-    ascii_only = line.isascii()
-    if not ascii_only and any(mark in line for mark in _FULLWIDTH_MARKS):
+    if not line.isascii():
         converted = [0]
-        line = _FULLWIDTH.sub(lambda m: _ascii_punct(m, converted), line)
+        line, marks = _FULLWIDTH.subn(lambda m: _ascii_punct(m, converted), line)
         if converted[0]:
             hits["artifacts.fullwidth_punct"] += converted[0]
-        while "  " in line:
-            line = line.replace("  ", " ")
-    if ("$" in line and "$ " in line) or (not ascii_only and _OTHER_CURRENCY_SPACE.search(line)):
+        if marks:
+            while "  " in line:
+                line = line.replace("  ", " ")
+    # Converted marks often leave the line ASCII: no other currency sign to look for then.
+    if ("$" in line and "$ " in line) or (not line.isascii() and _OTHER_CURRENCY_SPACE.search(line)):
         line, n = _CURRENCY_SPACE.subn(r"\1", line)
         if n:
             hits["artifacts.currency_space"] += n
     if _SPACE_THEN_PUNCT.search(line):
-        line, n = _SPLIT_NUMBER.subn("", line)
-        if n:
-            hits["artifacts.split_number"] += n
-        line, n = _SPACE_BEFORE_PUNCT.subn("", line)
-        if n:
-            hits["artifacts.space_before_punct"] += n
+        removed = [0, 0]  # split numbers, other spaces before punctuation
+
+        def remove(match: re.Match[str]) -> str:
+            removed[match.group("number") is None] += 1
+            return ""
+
+        line = _SPACE_BEFORE_PUNCT.sub(remove, line)
+        if removed[0]:
+            hits["artifacts.split_number"] += removed[0]
+        if removed[1]:
+            hits["artifacts.space_before_punct"] += removed[1]
     if ("(" in line and "( " in line) or ("[" in line and "[ " in line):
         line, n = _SPACE_AFTER_OPENING.subn(r"\1", line)
         hits["artifacts.space_before_punct"] += n
@@ -136,7 +147,7 @@ def _ascii_punct(match: re.Match[str], converted: list[int]) -> str:
     text, start, end = match.string, match.start(), match.end()
     before = text[start - 1] if start else " "
     after = text[end] if end < len(text) else " "
-    if _CJK_NEIGHBOUR.match(before) or _CJK_NEIGHBOUR.match(after):
+    if not (before + after).isascii() and (_CJK_NEIGHBOUR.match(before) or _CJK_NEIGHBOUR.match(after)):
         return mark  # part of a CJK phrase quoted in the paragraph
     converted[0] += 1
     ascii_mark = _ASCII_FORM[mark]

@@ -33,7 +33,7 @@ SCOPES = ("line", "header", "trailer")
 POSITIONS = ("header", "middle", "trailer")
 # Boilerplate is short; a longer paragraph is article text and is not worth a regex pass.
 _MAX_BOILERPLATE_CHARS = 2000
-_GROUP_NAME = re.compile(r"\(\?P<\w+>")
+_GROUP_NAME = re.compile(r"\(\?P<(\w+)>")
 _GROUP_REF = re.compile(r"\(\?P=\w+\)|\\[1-9]")
 _MACRO = re.compile(r"\{\{(\w+)\}\}")
 # Trimmed off extracted author and platform values.
@@ -66,6 +66,8 @@ class RuleSet:
     def __init__(self, rules: list[Rule]) -> None:
         self.rules = rules
         self._index = {scope: _ScopeIndex([r for r in rules if r.scope == scope]) for scope in SCOPES}
+        # A header paragraph is tried against line rules, then header rules: one index for both.
+        self._line_or_header = _ScopeIndex([r for s in ("line", "header") for r in rules if r.scope == s])
 
     @property
     def names(self) -> list[str]:
@@ -84,56 +86,62 @@ class RuleSet:
         return self._index[scope].match(paragraph)
 
 
+_Entry = tuple[re.Pattern[str], tuple[int, ...]]  # screen, and the rules it alternates
+
+
 class _ScopeIndex:
     """Rules of one scope. A paragraph is tried only against the rules that can start with its
-    first character, through one group-free alternation of them (a cheap screen); the rule
-    that matched is then found one by one, which only boilerplate pays for."""
+    first character (and, if it is ASCII, that can match ASCII text), through one alternation
+    of them: a single regex match both rejects article text and, for boilerplate, tells which
+    rule matched and what it extracted."""
 
     def __init__(self, rules: list[Rule]) -> None:
         self._rules = rules
-        self._compiled = [r.compiled() for r in rules]
-        anywhere: list[int] = []  # rules that may start with any character
-        by_char: dict[str, list[int]] = {}
-        for i, rule in enumerate(rules):
-            first = _first_chars(rule)
-            if first is None:
-                anywhere.append(i)
-            else:
-                for ch in first:
-                    by_char.setdefault(ch, []).append(i)
-        screens: dict[tuple[int, ...], tuple[re.Pattern[str], tuple[int, ...]]] = {}
+        first = [_first_chars(rule) for rule in rules]
+        screens: dict[tuple[int, ...], _Entry] = {}
 
-        def screen_for(indexes: list[int]) -> tuple[re.Pattern[str], tuple[int, ...]]:
+        def screen_for(indexes: list[int]) -> _Entry:
             key = tuple(sorted(set(indexes)))  # file order is priority order
             if key not in screens:
                 screens[key] = (_screen([rules[i] for i in key]), key)
             return screens[key]
 
-        self._by_char = {ch: screen_for(ix + anywhere) for ch, ix in by_char.items()}
-        self._default = screen_for(anywhere) if anywhere else None
-        self.first_characters = None if anywhere else frozenset(by_char)
+        def by_first_char(indexes: list[int]) -> tuple[dict[str, _Entry], _Entry | None]:
+            anywhere = [i for i in indexes if first[i] is None]  # may start with any character
+            by_char: dict[str, list[int]] = {}
+            for i in indexes:
+                for ch in first[i] or ():
+                    by_char.setdefault(ch, []).append(i)
+            entries = {ch: screen_for(ix + anywhere) for ch, ix in by_char.items()}
+            return entries, screen_for(anywhere) if anywhere else None
 
-    def candidates(self, paragraph: str) -> tuple[re.Pattern[str], tuple[int, ...]] | None:
-        return self._by_char.get(paragraph[:1], self._default)
+        self._all = by_first_char(list(range(len(rules))))
+        # Rules that need a Chinese or Korean keyword (some start anywhere: slow to reject)
+        # are left out for ASCII paragraphs.
+        self._ascii = by_first_char([i for i, rule in enumerate(rules) if not _needs_non_ascii(rule)])
+        self.first_characters = None if self._all[1] else frozenset(self._all[0])
+
+    def candidates(self, paragraph: str) -> _Entry | None:
+        by_char, default = self._all
+        return by_char.get(paragraph[:1], default)
 
     def match(self, paragraph: str) -> Match | None:
-        entry = self.candidates(paragraph)
+        by_char, default = self._ascii if paragraph.isascii() else self._all
+        entry = by_char.get(paragraph[:1], default)
         if entry is None or len(paragraph) > _MAX_BOILERPLATE_CHARS:
             return None
         screen, indexes = entry
-        if screen.fullmatch(paragraph) is None:
+        m = screen.fullmatch(paragraph)
+        if m is None:
             return None
-        for i in indexes:
-            m = self._compiled[i].fullmatch(paragraph)
-            if m is not None:
-                rule = self._rules[i]
-                fields = {}
-                for field in rule.extract:
-                    value = (m.group(field) or "").strip(_VALUE_TRIM)
-                    if value:
-                        fields[field] = value
-                return Match(rule, fields)
-        return None
+        k = int(str(m.lastgroup)[1:])  # the empty group "_<k>" closing alternative k
+        rule = self._rules[indexes[k]]
+        fields = {}
+        for field in rule.extract:
+            value = (m.group(f"_{k}_{field}") or "").strip(_VALUE_TRIM)
+            if value:
+                fields[field] = value
+        return Match(rule, fields)
 
 
 @dataclass(frozen=True)
@@ -173,34 +181,42 @@ def strip_boilerplate(paragraphs: list[str], hits: Counter[str], title: str | No
     Author and platform come from the first removed byline that names them.
     """
     rules = default_rules()
+    line, line_or_header, trailer = rules._index["line"], rules._line_or_header, rules._index["trailer"]
     title_key = title.casefold() if title else None
     kept: list[str] = []
     fields: dict[str, str] = {}
-    line_starts = rules.first_characters("line")
-    for p in paragraphs:
-        in_header = len(kept) < HEADER_PARAGRAPHS
-        if not in_header and line_starts is not None and p[:1] not in line_starts:
-            kept.append(p)  # most paragraphs: one set lookup on their first character
-            continue
-        if in_header and title_key is not None and p.casefold() == title_key:
+    i = 0
+    while i < len(paragraphs) and len(kept) < HEADER_PARAGRAPHS:
+        p = paragraphs[i]
+        i += 1
+        if title_key is not None and p.casefold() == title_key:
             hits["title.repeated"] += 1
-            continue
-        found = rules.match(p, "line") or (rules.match(p, "header") if in_header else None)
-        if found is None:
+        elif (found := line_or_header.match(p)) is not None:
+            _record(found, hits, fields)
+        else:
             kept.append(p)
-            continue
-        hits[found.rule.name] += 1
-        for key, value in found.fields.items():
-            fields.setdefault(key, value)
-    while kept:
-        found = rules.match(kept[-1], "trailer")
-        if found is None:
-            break
-        hits[found.rule.name] += 1
-        for key, value in found.fields.items():
-            fields.setdefault(key, value)
+    # Past the header only line rules apply; most paragraphs are passed over on their first
+    # character. A line rule's verdict depends on the text alone, so removal goes by text.
+    rest = paragraphs[i:]
+    line_starts = line.first_characters
+    candidates = rest if line_starts is None else [p for p in rest if p[:1] in line_starts]
+    removed = [(p, found) for p in candidates if (found := line.match(p)) is not None]
+    if removed:
+        for _, found in removed:
+            _record(found, hits, fields)
+        texts = {p for p, _ in removed}
+        rest = [p for p in rest if p not in texts]
+    kept.extend(rest)
+    while kept and (found := trailer.match(kept[-1])) is not None:
+        _record(found, hits, fields)
         kept.pop()
     return Stripped(kept, fields.get("author"), fields.get("platform"))
+
+
+def _record(found: Match, hits: Counter[str], fields: dict[str, str]) -> None:
+    hits[found.rule.name] += 1
+    for key, value in found.fields.items():
+        fields.setdefault(key, value)
 
 
 def classify_paragraph(text: str, position: str = "middle") -> str | None:
@@ -259,11 +275,15 @@ def _expand(pattern: str, macros: dict[str, str], where: str) -> str:
 
 
 def _screen(rules: list[Rule]) -> re.Pattern[str]:
-    # Without capturing groups the engine rejects most alternatives on their first character.
+    # The rules in priority order, so the first that matches is the one found. Each rule's
+    # named groups are renamed apart, and an empty group "_<k>" closes alternative k: being the
+    # last group closed, it names the rule. Markers go last, so the engine still rejects most
+    # alternatives on their first character.
     parts = []
-    for rule in rules:
+    for k, rule in enumerate(rules):
+        pattern = _GROUP_NAME.sub(rf"(?P<_{k}_\1>", rule.pattern)
         flags = "(?i:" if rule.ignore_case else "(?:"
-        parts.append(flags + _GROUP_NAME.sub("(?:", rule.pattern) + ")")
+        parts.append(f"{flags}{pattern})(?P<_{k}>)")
     return re.compile("|".join(parts))
 
 
@@ -282,6 +302,34 @@ def _first_chars(rule: Rule) -> frozenset[str] | None:
     except Exception:
         return None
     return None if first is None or nullable else frozenset(first)
+
+
+def _needs_non_ascii(rule: Rule) -> bool:
+    """True when every match of the rule contains a non-ASCII literal character."""
+    try:
+        parsed = sre_parse.parse(rule.pattern, re.IGNORECASE if rule.ignore_case else 0)
+        return _has_non_ascii_literal(list(parsed), bool(parsed.state.flags & re.IGNORECASE))
+    except Exception:
+        return False
+
+
+def _has_non_ascii_literal(items: list, ignore_case: bool) -> bool:
+    """Whether every match of a parsed regex sequence contains a non-ASCII literal. Only exact
+    literals count: case-blind matching pairs some non-ASCII letters with ASCII ones (K, ſ)."""
+    for op, arg in items:
+        if op is sre_c.LITERAL:
+            found = arg > 0x7F and not ignore_case
+        elif op is sre_c.SUBPATTERN:
+            found = _has_non_ascii_literal(list(arg[3]), ignore_case or bool(arg[1] & re.I))
+        elif op is sre_c.BRANCH:
+            found = all(_has_non_ascii_literal(list(a), ignore_case) for a in arg[1])
+        elif op in (sre_c.MAX_REPEAT, sre_c.MIN_REPEAT):
+            found = arg[0] > 0 and _has_non_ascii_literal(list(arg[2]), ignore_case)
+        else:
+            found = False
+        if found:
+            return True
+    return False
 
 
 def _first_of(items: list, ignore_case: bool) -> tuple[set[str] | None, bool]:

@@ -26,23 +26,50 @@ _BLOCK_TAGS = (
     "details", "summary", "center", "form", "fieldset", "legend",
 )  # fmt: skip
 # A newline goes before every block tag, opening or closing, in the raw HTML: one regex pass
-# there is several times cheaper than editing the parsed tree. Lowercase is the rule; the
-# case-blind pattern (twice as slow) runs only when an uppercase tag is present.
-_BLOCK_TAG_PATTERN = r"<(?=/?(?:{})[\s/>])".format("|".join(_BLOCK_TAGS))
-_BLOCK_TAG = re.compile(_BLOCK_TAG_PATTERN)
-_BLOCK_TAG_ANY_CASE = re.compile(_BLOCK_TAG_PATTERN, re.IGNORECASE)
+# there is several times cheaper than editing the parsed tree. The raw HTML is handled as UTF-8
+# bytes: lxml parses non-ASCII text faster so, and the byte passes below are cheap.
+# Python's "\s" on str (the str.isspace() characters), spelled out for the byte patterns.
+_SPACES = (
+    "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006"
+    "\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+)
+_SPACE = b"(?:" + b"|".join(re.escape(c.encode()) for c in _SPACES) + b")"
+
+
+def _by_first_letter(words: tuple[str, ...]) -> str:
+    # One group per first letter: the regex engine skips a group on its first character, which
+    # is much cheaper than trying all forty names after every "<".
+    groups: dict[str, list[str]] = {}
+    for word in words:
+        groups.setdefault(word[0], []).append(re.escape(word[1:]))
+    return "|".join(f"{first}(?:{'|'.join(rests)})" for first, rests in groups.items())
+
+
+# Lowercase tags are the rule: the HTML is split at the "<" of each block tag, and joined back
+# with "\n<". The same scan matches, with a group, the "<" of an uppercase tag or of a table
+# cell end (both rare; tried first, as "</thead" is both): then the case-blind pattern
+# (slower) runs instead, on str.
+_BLOCK_OR_UNUSUAL_TAG = re.compile(
+    b"<(?:(?=(/?[A-Z]|/t[dh]))|(?=/?(?:%s)(?:[/>]|%s)))" % (_by_first_letter(_BLOCK_TAGS).encode(), _SPACE)
+)
+_BLOCK_TAG_ANY_CASE = re.compile(r"<(?=/?(?:{})[\s/>])".format("|".join(_BLOCK_TAGS)), re.IGNORECASE)
 # Table cells of a row stay on one line, separated by a space.
 _CELL_END = re.compile(r"(?=</t[dh][\s>])", re.IGNORECASE)
-# Uppercase tags or table cells: both rare, so one scan decides whether the slower passes run.
-_UNUSUAL_TAGS = re.compile(r"</?[A-Z]|</t[dh]")
+# The tree is searched for images only if the HTML has a lowercase "<img" (with an uppercase
+# tag, it always is): the search costs more than this scan.
+_IMG_TAG = re.compile(rb"<i[mM][gG]")
 
 # Anything lxml would read as markup: a tag, end tag, comment, doctype or processing instruction.
 _MARKUP_HINT = re.compile(r"<[A-Za-z/!?]")
 # A complete tag-like run, as left in text by entities such as "&lt;b&gt;".
 _TAG_LIKE = re.compile(r"<[A-Za-z/!?][^<>]*>")
-_XML_DECL = re.compile(r"^\s*<\?xml[^>]*>")
+_XML_DECL = re.compile(b"^%s*<\\?xml[^>]*>" % _SPACE)
 # lxml refuses or mangles C0 controls and lone surrogates.
 _UNPARSABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+# HTML whitespace is a space ("\n" is kept to mark the end of a block), and the other C0
+# controls and DEL are dropped: one translate of the bytes does both.
+_BREAKS_TO_SPACES = bytes.maketrans(b"\n\r\t", b"   ")
+_UNPARSABLE_BYTES = bytes(c for c in range(32) if c not in b"\t\n\r") + b"\x7f"
 _IMAGE_ATTRS = ("src", "data-src", "data-original", "data-lazy-src")
 
 _local = threading.local()
@@ -52,7 +79,9 @@ def _parser() -> etree.HTMLParser:
     # lxml parsers must not be shared between threads.
     parser = getattr(_local, "parser", None)
     if parser is None:
-        parser = etree.HTMLParser(remove_comments=True, remove_pis=True, no_network=True, collect_ids=False)
+        parser = etree.HTMLParser(
+            remove_comments=True, remove_pis=True, no_network=True, collect_ids=False, encoding="utf-8"
+        )
         _local.parser = parser
     return parser
 
@@ -91,27 +120,31 @@ def html_to_text(html: str) -> tuple[str, list[str]]:
     The text is not yet normalized (entities that were escaped twice, odd spaces and the like
     are left for the unicode stage).
     """
-    # HTML whitespace is a space: "\n" is kept to mark the end of a block.
-    html = html.replace("\n", " ")
-    if "\r" in html or "\t" in html:
-        html = html.replace("\r", " ").replace("\t", " ")
-    if not html.isprintable():
-        html = _UNPARSABLE.sub("", html)
-    if html.lstrip().startswith("<?xml"):
-        html = _XML_DECL.sub("", html)
-    if _UNUSUAL_TAGS.search(html):
-        html = _CELL_END.sub(" ", _BLOCK_TAG_ANY_CASE.sub("\n<", html))
-    else:
-        html = _BLOCK_TAG.sub("\n<", html)
     try:
-        root = etree.fromstring(html, _parser())
+        data = html.encode()
+    except UnicodeEncodeError:  # lone surrogates
+        data = _UNPARSABLE.sub("", html).encode()
+    data = data.translate(_BREAKS_TO_SPACES, _UNPARSABLE_BYTES)
+    declaration = _XML_DECL.match(data)
+    if declaration:
+        data = data[declaration.end() :]
+    parts = _BLOCK_OR_UNUSUAL_TAG.split(data)  # pieces, each followed by the group (or None)
+    unusual = any(parts[1::2])
+    if unusual:
+        marked = _BLOCK_TAG_ANY_CASE.sub("\n<", data.decode())
+        data = _CELL_END.sub(" ", marked).encode()
+    else:
+        data = b"\n<".join(parts[::2])
+    try:
+        root = etree.fromstring(data, _parser())
     except (etree.LxmlError, ValueError):
-        return _TAG_LIKE.sub(" ", html), []
+        return _TAG_LIKE.sub(" ", data.decode()), []
     if root is None:
         return "", []
     etree.strip_elements(root, *_DROP_TAGS, with_tail=False)
     text = etree.tostring(root, method="text", encoding="unicode")
-    return text, _image_urls(root)
+    images = _image_urls(root) if unusual or _IMG_TAG.search(data) else []
+    return text, images
 
 
 def html_to_paragraphs(html: str) -> tuple[list[str], list[str]]:

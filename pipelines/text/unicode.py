@@ -36,6 +36,16 @@ _MOJIBAKE_HINT = re.compile(
     "\u2013\u2014\u2018-\u201a\u201c-\u201e\u2020-\u2022\u2026\u2030\u2039\u203a\u20ac\u2122]"
 )
 
+# Characters that never need a repair (ASCII, CJK, Hangul, kana, common punctuation): text made
+# only of these skips the slower checks below. Each was checked with unicodedata: printable,
+# combining class 0, unchanged by NFC and never the second of a composed pair (so NFC whatever
+# its neighbours), and not a mojibake lead (U+00C0..U+00FF are left out).
+_PLAIN = re.compile(
+    "[\n -~\xa1-\xac\xae-\xbf\u2010-\u2027\u2030-\u205e\u20a0-\u20c0\u3001-\u3029"
+    "\u3030-\u303f\u3041-\u3096\u309b-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7a3\uff01-\uff5e]*"
+)
+_ASCII_CONTROLS = bytes(c for c in range(32) if c != 10) + b"\x7f"
+
 # Bounds the repair loops; real text settles in one or two rounds.
 _MAX_ROUNDS = 4
 
@@ -82,6 +92,8 @@ def _decode_one(match: re.Match[str]) -> str:
 
 
 def _fix_characters(text: str, hits: Counter[str]) -> tuple[str, bool]:
+    if _is_plain(text):  # the usual case, in one C-speed pass
+        return text, False
     changed = False
     # isprintable() is false for every control, format (zero-width, bidi) and odd space
     # character: a C-speed test that lets most text skip the regex scans.
@@ -105,6 +117,12 @@ def _fix_characters(text: str, hits: Counter[str]) -> tuple[str, bool]:
         changed = changed or fixed != text
         text = fixed
     return text, changed
+
+
+def _is_plain(text: str) -> bool:
+    if text.isascii():  # only a control can need a repair: counted on bytes, 4x isprintable()
+        return len(text.encode().translate(None, _ASCII_CONTROLS)) == len(text)
+    return _PLAIN.fullmatch(text) is not None
 
 
 def _fix_mojibake(text: str, hits: Counter[str]) -> str:
