@@ -22,6 +22,11 @@ from pipelines.text.language import detect_language
 logger = logging.getLogger(__name__)
 
 
+# The fields cleaning derives from the raw ones.
+DERIVED_FIELDS = ("title", "body", "images", "detected_lang", "lang_confidence", "author", "platform",
+                  "original_lang")  # fmt: skip
+
+
 def apply_cleaning(article: dict[str, Any]) -> dict[str, int]:
     """Fill an article's derived text fields from its raw ones, in place; return the rule hits.
 
@@ -64,8 +69,7 @@ class CleanPipeline:
                 self.stats.inc_value(f"clean/hits/{name}", count)
         if not article["title"] and not article["body"]:
             raise DropItem(f"empty after cleaning: {article.get('url')}")
-        for name in ("title", "body", "images", "detected_lang", "lang_confidence", "author",
-                     "platform", "original_lang"):  # fmt: skip
+        for name in DERIVED_FIELDS:
             adapter[name] = article.get(name)
         adapter["clean_hits"] = hits
         self.stats.inc_value("clean/items")

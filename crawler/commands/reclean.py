@@ -17,13 +17,11 @@ import psycopg
 from psycopg.rows import dict_row
 from scrapy.commands import ScrapyCommand
 
-from pipelines.clean import apply_cleaning
+from pipelines.clean import DERIVED_FIELDS, apply_cleaning
 from pipelines.db.connect import DatabaseConfigError, connect
 from pipelines.db.stories import fingerprint
 from pipelines.db.writer import ArticleWriter
 
-DERIVED = ("title", "body", "images", "detected_lang", "lang_confidence", "author", "platform",
-           "original_lang")  # fmt: skip
 _READ_SQL = """
 SELECT a.id, s.name AS source, a.external_id, a.lang, a.url, a.raw_title, a.raw_body,
        a.original_lang, a.original_title, a.original_body, a.is_machine_translated, a.author,
@@ -51,10 +49,10 @@ def reclean(conn: psycopg.Connection, batch_size: int = 500, source: str | None 
         read += len(rows)
         dirty = []
         for row in rows:
-            before = {name: row[name] for name in DERIVED}
+            before = {name: row[name] for name in DERIVED_FIELDS}
             row["images"] = []  # derived from the raw body alone
             hits.update(apply_cleaning(row))
-            if any(row[name] != before[name] for name in DERIVED):
+            if any(row[name] != before[name] for name in DERIVED_FIELDS):
                 fingerprint(row)
                 dirty.append(row)
         changed += len(dirty)
