@@ -36,14 +36,12 @@ class SchemaNotReady(DatabaseConfigError):
 
 
 def check_schema(conn: psycopg.Connection) -> None:
-    """Fail fast when `scrapy migrate` has not been run on this database."""
+    """Fail fast when `scrapy migrate` has not been run on this database (autocommit connection)."""
     wanted = {m.version for m in available()}
     try:
         done = {r[0] for r in conn.execute("SELECT version FROM schema_migrations")}
     except psycopg.errors.UndefinedTable:
-        conn.rollback()
         done = set()
-    conn.commit()
     if wanted - done:
         raise SchemaNotReady(
             f"the database schema is not up to date (missing migrations {sorted(wanted - done)}): "
