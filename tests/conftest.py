@@ -84,15 +84,20 @@ def empty_db_url(pg_cluster: LocalCluster) -> Iterator[str]:
         yield url
 
 
-def run_scrapy(*args: str, db_url: str | None, timeout: float = 240) -> subprocess.CompletedProcess[str]:
-    """Run the real `scrapy` command line in the project, as a user would."""
+def scrapy_env(db_url: str | None) -> dict[str, str]:
+    """The environment a `scrapy` command runs in: ours, with DATABASE_URL as given."""
     env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
     if db_url:
         env["DATABASE_URL"] = db_url
+    return env
+
+
+def run_scrapy(*args: str, db_url: str | None, timeout: float = 240) -> subprocess.CompletedProcess[str]:
+    """Run the real `scrapy` command line in the project, as a user would."""
     return subprocess.run(
         [sys.executable, "-m", "scrapy", *args],
         cwd=ROOT,
-        env=env,
+        env=scrapy_env(db_url),
         capture_output=True,
         text=True,
         timeout=timeout,

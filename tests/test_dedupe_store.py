@@ -126,3 +126,76 @@ def test_two_concurrent_writers_never_split_a_duplicate_pair(pg_cluster: Any, db
         story = dict(conn.execute("SELECT external_id, story_id FROM articles").fetchall())
     assert all(story[f"a{i}"] == story[f"b{i}"] for i in range(pairs))
     assert len(set(story.values())) == pairs
+
+
+def test_an_article_that_links_two_stories_merges_them_and_old_ids_resolve(writer: ArticleWriter) -> None:
+    # The zh-Hans page of article 1 carries OTHER's text: it is the same source article as 1:en
+    # and an exact copy of 2:zh-Hans, so all three are one story, whichever arrives last.
+    writer.write([article("1", STORY)])
+    writer.write([article("2", OTHER, "zh-Hans")])
+    before = dict(writer.conn.execute("SELECT external_id, story_id FROM articles").fetchall())
+    assert before["1"] != before["2"]
+    result = writer.write([article("1", OTHER, "zh-Hans")])
+    assert result.decisions == {"cross_language": 1, "merged": 1}
+    after = {s for (s,) in writer.conn.execute("SELECT DISTINCT story_id FROM articles")}
+    assert after == {min(before.values())}
+    aliases = dict(writer.conn.execute("SELECT story_id, current_story_id FROM story_aliases").fetchall())
+    assert aliases == {before["1"]: min(before.values()), before["2"]: min(before.values())}
+    assert writer.conn.execute("SELECT count(*) FROM story_feed").fetchone()[0] == 1
+
+
+@pytest.mark.parametrize("original_first", [True, False])
+def test_an_original_and_the_copy_naming_it_as_source_are_one_story(
+    writer: ArticleWriter, original_first: bool
+) -> None:
+    original = article("https://www.odaily.example/post/51", STORY, "zh-Hans", source="odaily",
+                       url="https://odaily.example/post/51")  # fmt: skip
+    copy = article("77", OTHER, source_url="https://www.odaily.example/post/51/?utm_source=followin")
+    for item in [original, copy] if original_first else [copy, original]:
+        writer.write([item])
+    assert writer.conn.execute("SELECT count(DISTINCT story_id) FROM articles").fetchone()[0] == 1
+    names, langs = writer.conn.execute("SELECT source_names, langs FROM story_feed").fetchone()
+    assert (names, langs) == (["followin", "odaily"], ["en", "zh-Hans"])
+    reasons = {r for (r,) in writer.conn.execute("SELECT dedupe_reason FROM articles")}
+    assert reasons == {"new_story", "linked"}
+
+
+def test_the_read_only_role_cannot_hold_a_lock_writers_need(db_url: str, writer: ArticleWriter) -> None:
+    with psycopg.connect(db_url) as reader:
+        reader.execute("SET ROLE feed_reader")
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            reader.execute("SELECT * FROM dedupe_lock_slots FOR UPDATE")
+        reader.rollback()
+        reader.execute("SET ROLE feed_reader")
+        # What a consumer can do: hold any advisory lock, keep a transaction open on the views.
+        reader.execute("SELECT pg_advisory_lock(k) FROM generate_series(7106300, 7106310) k")
+        reader.execute("SELECT count(*) FROM story_feed, article_feed")
+        writer.lock_timeout = 0.5
+        writer.lock_attempts = 1
+        result = writer.write([article("1", STORY)])
+        assert sum(result.inserted.values()) == 1
+
+
+def _hold_keys(db_url: str, items: list[dict[str, Any]]) -> psycopg.Connection:
+    """Another writer, mid-transaction, holding the keys of ``items``."""
+    from pipelines.db import stories
+
+    other = psycopg.connect(db_url)
+    holder = ArticleWriter(psycopg.connect(db_url, autocommit=True))
+    rows = [holder._row(item)[0] for item in items]
+    stories.lock_keys(other, rows)
+    holder.conn.close()
+    return other
+
+
+def test_unrelated_writers_do_not_wait_and_related_ones_wait(db_url: str, writer: ArticleWriter) -> None:
+    other = _hold_keys(db_url, [article("1", STORY)])
+    writer.lock_timeout, writer.lock_attempts = 0.3, 1
+    assert sum(writer.write([article("2", OTHER)]).inserted.values()) == 1  # unrelated: no wait
+    with pytest.raises(psycopg.errors.LockNotAvailable):
+        writer.write([article("3", STORY)])  # the same text: waits for the other writer
+    writer.lock_attempts = 20
+    threading.Timer(1.0, other.commit).start()
+    result = writer.write([article("3", STORY)])  # tried again until the other writer is done
+    assert result.lock_retries >= 1 and sum(result.inserted.values()) == 1
+    other.close()

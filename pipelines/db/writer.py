@@ -1,16 +1,19 @@
 """The one database writer: batched, idempotent writes of articles, with deduplication.
 
-A batch is one transaction, under the dedupe lock (pipelines/db/stories.py). The writer looks up
-which articles of the batch it already has, by natural key (source, external id, page language):
-new ones get a story and are COPYed (binary) with their LSH band keys; changed ones are updated
-(a trigger keeps the old content in article_versions); unchanged ones only get ``last_seen_at``
-moved.
+A batch is one transaction. The writer looks up which articles of the batch it already has, by
+natural key (source, external id, page language), then locks the keys the new and changed ones
+could be linked on (pipelines/db/stories.py): new ones get a story and are COPYed (binary) with
+their LSH band keys; changed ones are updated (a trigger keeps the old content in
+article_versions); unchanged ones only get ``last_seen_at`` moved. A batch that waits longer than
+``lock_timeout`` for another writer, or meets a deadlock, is rolled back and tried again.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import random
+import time
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -41,6 +44,7 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("platform", "text"),
     ("published_at", "timestamptz"),
     ("source_url", "text"),
+    ("source_url_key", "text"),
     ("tags", "jsonb"),
     ("related_feeds", "int4"),
     ("images", "text[]"),
@@ -61,7 +65,8 @@ DEDUPE_COLUMNS: tuple[tuple[str, str], ...] = (
 _NAMES = [name for name, _ in COLUMNS]
 # Fields whose change makes a new version of the article (raw and fetch time do not).
 _CONTENT_FIELDS = [
-    n for n in _NAMES if n not in {"source_id", "raw", "content_digest", "fetched_at", "lang_confidence"}
+    n for n in _NAMES
+    if n not in {"source_id", "raw", "content_digest", "fetched_at", "lang_confidence", "source_url_key"}
 ]
 _INT_COLUMNS = [(n, {"int2": 2**15, "int4": 2**31}[t]) for n, t in COLUMNS if t in ("int2", "int4")]
 _TEXT_COLUMNS = [n for n, t in COLUMNS if t == "text"]
@@ -102,6 +107,7 @@ class BatchResult:
     unchanged: int = 0
     truncated: int = 0
     decisions: Counter[str] = field(default_factory=Counter)  # dedupe decision -> new articles
+    lock_retries: int = 0  # times the batch waited too long for another writer and was tried again
 
     def add(self, other: BatchResult) -> None:
         self.inserted.update(other.inserted)
@@ -109,6 +115,7 @@ class BatchResult:
         self.unchanged += other.unchanged
         self.truncated += other.truncated
         self.decisions.update(other.decisions)
+        self.lock_retries += other.lock_retries
 
 
 def _clip(value: Any) -> tuple[Any, bool]:
@@ -152,8 +159,17 @@ class ArticleWriter:
     Autocommit, so that each ``transaction()`` block is a real transaction, not a savepoint.
     """
 
-    def __init__(self, conn: psycopg.Connection, threshold: float = fp.DEFAULT_THRESHOLD) -> None:
+    def __init__(
+        self,
+        conn: psycopg.Connection,
+        threshold: float = fp.DEFAULT_THRESHOLD,
+        *,
+        lock_timeout: float = 10.0,
+        lock_attempts: int = 6,
+    ) -> None:
         self.threshold = threshold
+        self.lock_timeout = lock_timeout
+        self.lock_attempts = lock_attempts
         if not conn.autocommit:
             raise ValueError("ArticleWriter needs an autocommit connection")
         self.conn = conn
@@ -205,6 +221,7 @@ class ArticleWriter:
         for name in _TEXT_COLUMNS:
             values[name], clipped = _clip(values[name])
             cut |= clipped
+        values["source_url_key"] = stories.source_url_key(values["source_url"])
         values["content_digest"] = content_digest(values)
         for name in ("text_hash", "minhash", "facts", "band_keys"):  # from pipelines/dedupe.py
             values[name] = article.get(name)
@@ -225,11 +242,23 @@ class ArticleWriter:
             row, cut = self._row(article)
             truncated += cut
             rows[(row["source_id"], row["external_id"], row["lang"])] = row
-        batch = list(rows.values())
-        with self.conn.transaction():
-            self.conn.execute("SELECT pg_advisory_xact_lock(%s)", (stories.DEDUPE_LOCK,))
-            result = self._merge(batch, run_id, seen)
+        retries = 0
+        while True:
+            batch = [dict(row) for row in rows.values()]  # a rolled-back attempt leaves no trace
+            try:
+                with self.conn.transaction():
+                    self.conn.execute(
+                        "SELECT set_config('lock_timeout', %s, true)", (f"{int(self.lock_timeout * 1000)}ms",)
+                    )
+                    result = self._merge(batch, run_id, seen)
+                break
+            except (psycopg.errors.LockNotAvailable, psycopg.errors.DeadlockDetected):
+                retries += 1
+                if retries >= self.lock_attempts:
+                    raise
+                time.sleep(random.uniform(0.05, 0.2) * 2**retries)  # jitter: two writers don't meet again
         result.truncated = truncated
+        result.lock_retries = retries
         return result
 
     def _classify(
@@ -259,6 +288,11 @@ class ArticleWriter:
         for row in new + changed:
             if row["minhash"] is None:  # not through the dedupe pipeline (a replay, a script)
                 stories.fingerprint(row)
+        stories.lock_keys(self.conn, new + changed)
+        if new:  # another writer may have stored one of them before we held its key
+            new, changed_since, unchanged_since = self._classify(new)
+            changed += changed_since
+            unchanged += unchanged_since
         result.decisions = stories.assign(self.conn, new, self.threshold)
         with self.conn.cursor() as cur:
             if new:
