@@ -7,6 +7,7 @@ import sys
 from typing import Any
 
 import psycopg
+import pytest
 
 from tests.conftest import ROOT, migrated_database, scrapy_env
 from tests.site.server import FixtureSite
@@ -66,6 +67,7 @@ def crawl_at_once(site: FixtureSite, db_url: str, *runs: tuple[str, ...]) -> Non
         assert "Traceback" not in err, err[-3000:]
 
 
+@pytest.mark.timeout(900)  # eight crawls: seconds each alone, minutes on a busy machine
 def test_crawl_order_batch_size_and_concurrent_writers_give_the_same_stories(pg_cluster: Any) -> None:
     """The fixture site crawled zh-Hans first, en first, one item per batch, and by two crawls at
     once: the same partition into stories and the same canonical rows every time."""
