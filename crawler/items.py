@@ -43,7 +43,7 @@ class ArticleItem(scrapy.Item):
     lang_confidence = scrapy.Field()  # float | None: the detector's confidence, 0..1
     clean_hits = scrapy.Field()  # dict[str, int]: cleaning rule -> times it fired on this item
 
-    # --- filled by pipelines/dedupe.py --------------------------------------
+    # --- filled by pipelines/fingerprint.py -----------------------------------
     text_hash = scrapy.Field()  # bytes | None: hash of the folded cleaned text (exact duplicates)
     minhash = scrapy.Field()  # bytes: MinHash signature of the cleaned text (near duplicates)
     band_keys = scrapy.Field()  # list[int]: LSH band keys of the signature, looked up in PostgreSQL

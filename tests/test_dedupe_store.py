@@ -9,8 +9,8 @@ from typing import Any
 import psycopg
 import pytest
 
-from pipelines.db.stories import fingerprint
 from pipelines.db.writer import ArticleWriter
+from pipelines.fingerprint import fingerprint
 from tests.bench.bench_store import generate
 
 STORY = (

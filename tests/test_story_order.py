@@ -13,8 +13,8 @@ import psycopg
 import pytest
 
 from pipelines.clean import apply_cleaning
-from pipelines.db.stories import fingerprint
 from pipelines.db.writer import ArticleWriter
+from pipelines.fingerprint import fingerprint
 from tests.conftest import migrated_database
 from tests.test_followin_crawl import expected_items
 

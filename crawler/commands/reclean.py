@@ -19,8 +19,8 @@ from scrapy.commands import ScrapyCommand
 
 from pipelines.clean import DERIVED_FIELDS, apply_cleaning
 from pipelines.db.connect import DatabaseConfigError, connect
-from pipelines.db.stories import fingerprint
 from pipelines.db.writer import ArticleWriter
+from pipelines.fingerprint import fingerprint
 
 _READ_SQL = """
 SELECT a.id, s.name AS source, a.external_id, a.lang, a.url, a.raw_title, a.raw_body,

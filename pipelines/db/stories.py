@@ -80,17 +80,6 @@ WHERE a.story_id = s.id AND s.id = ANY(%(stories)s)
 """
 
 
-def fingerprint(article: dict[str, Any]) -> None:
-    """Add the dedupe fields of an article: of its cleaned body, or its title when it has none."""
-    text = article.get("body") or article.get("title") or ""
-    folded = fp.normalize_for_hash(text)
-    sig = fp.signature(text)
-    article["text_hash"] = fp.content_hash(text) if folded else None
-    article["minhash"] = fp.sig_to_bytes(sig)
-    article["facts"] = sorted(fp.facts(text))
-    article["band_keys"] = fp.band_keys(sig) if folded else []
-
-
 def source_url_key(source_url: str | None) -> str | None:
     """The canonical form of a source URL, as articles' own URLs are stored."""
     return canonical_url(source_url) if source_url and "//" in source_url else None

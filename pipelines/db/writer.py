@@ -24,6 +24,7 @@ import psycopg
 from psycopg.types.json import Jsonb
 
 from pipelines.db import stories
+from pipelines.fingerprint import fingerprint
 from pipelines.text import fingerprint as fp
 
 # (column, PostgreSQL type) in the order rows are copied; the item field has the same name.
@@ -223,7 +224,7 @@ class ArticleWriter:
             cut |= clipped
         values["source_url_key"] = stories.source_url_key(values["source_url"])
         values["content_digest"] = content_digest(values)
-        for name in ("text_hash", "minhash", "facts", "band_keys"):  # from pipelines/dedupe.py
+        for name in ("text_hash", "minhash", "facts", "band_keys"):  # from pipelines/fingerprint.py
             values[name] = article.get(name)
         values["tags"] = Jsonb(_no_nul(values["tags"]))
         values["raw"] = Jsonb(_no_nul(values["raw"])) if values["raw"] is not None else None
@@ -286,8 +287,8 @@ class ArticleWriter:
         result = BatchResult()
         new, changed, unchanged = self._classify(rows)
         for row in new + changed:
-            if row["minhash"] is None:  # not through the dedupe pipeline (a replay, a script)
-                stories.fingerprint(row)
+            if row["minhash"] is None:  # not through the fingerprint pipeline (a replay, a script)
+                fingerprint(row)
         stories.lock_keys(self.conn, new + changed)
         if new:  # another writer may have stored one of them before we held its key
             new, changed_since, unchanged_since = self._classify(new)

@@ -15,8 +15,8 @@ from statistics import median
 from typing import Any
 
 from pipelines.db.connect import connect
-from pipelines.db.stories import fingerprint
 from pipelines.db.writer import ArticleWriter
+from pipelines.fingerprint import fingerprint
 from pipelines.text import fingerprint as fp
 from tests.bench.bench_store import generate
 from tests.bench.scratch import scratch_database
@@ -49,7 +49,7 @@ def _probe_articles(n: int, seed: int) -> list[dict[str, Any]]:
     articles = generate(n, seed=seed)
     for i, article in enumerate(articles):
         article["external_id"] = f"probe-{seed}-{i}"
-        fingerprint(article)  # as the dedupe pipeline does, before storage
+        fingerprint(article)  # as the fingerprint pipeline does, before storage
     return articles
 
 

@@ -1,6 +1,6 @@
 """Storage throughput: the store pipeline's writer vs a plain binary COPY of the same rows.
 
-20,000 generated ~3 KB articles, fingerprinted as the dedupe stage does, go through ArticleWriter
+20,000 generated ~3 KB articles, fingerprinted as the fingerprint stage does, go through ArticleWriter
 in STORE_BATCH_SIZE batches (item to row, digest, look-up, story decision, COPY of the articles
 and their 40 band keys each, canonical refresh), beside a binary COPY of the same article rows
 into an equivalent table (same columns, compression and indexes), in the same run. Then the same
@@ -17,8 +17,8 @@ from typing import Any
 from psycopg import sql
 
 from pipelines.db.connect import connect
-from pipelines.db.stories import fingerprint
 from pipelines.db.writer import COLUMNS, ArticleWriter
+from pipelines.fingerprint import fingerprint
 from tests.bench.scratch import scratch_database
 
 N_ARTICLES = 20_000
@@ -75,7 +75,7 @@ def run(url: str) -> dict[str, float]:
         copy_rate = len(rows) / (time.perf_counter() - started)
 
         for article in articles:
-            fingerprint(article)  # the dedupe stage's work, done before storage in a crawl
+            fingerprint(article)  # the fingerprint stage's work, done before storage in a crawl
         started = time.perf_counter()
         for i in range(0, len(articles), BATCH):
             writer.write(articles[i : i + BATCH])

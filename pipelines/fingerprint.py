@@ -13,22 +13,36 @@ from typing import Any
 from itemadapter import ItemAdapter
 from scrapy.crawler import Crawler
 
-from pipelines.db.stories import fingerprint
+from pipelines.text import fingerprint as fp
+
+# The fields fingerprint() adds: internal to deduplication, never exported to consumers.
+FINGERPRINT_FIELDS = ("text_hash", "minhash", "facts", "band_keys")
 
 
-class DedupePipeline:
+def fingerprint(article: dict[str, Any]) -> None:
+    """Add the dedupe fields of an article: of its cleaned body, or its title when it has none."""
+    text = article.get("body") or article.get("title") or ""
+    folded = fp.normalize_for_hash(text)
+    sig = fp.signature(text)
+    article["text_hash"] = fp.content_hash(text) if folded else None
+    article["minhash"] = fp.sig_to_bytes(sig)
+    article["facts"] = sorted(fp.facts(text))
+    article["band_keys"] = fp.band_keys(sig) if folded else []
+
+
+class FingerprintPipeline:
     def __init__(self, crawler: Crawler) -> None:
         self.stats = crawler.stats
 
     @classmethod
-    def from_crawler(cls, crawler: Crawler) -> DedupePipeline:
+    def from_crawler(cls, crawler: Crawler) -> FingerprintPipeline:
         return cls(crawler)
 
     def process_item(self, item: Any) -> Any:
         adapter = ItemAdapter(item)
         fields: dict[str, Any] = {"title": adapter.get("title"), "body": adapter.get("body")}
         fingerprint(fields)
-        for name in ("text_hash", "minhash", "facts", "band_keys"):
+        for name in FINGERPRINT_FIELDS:
             adapter[name] = fields[name]
         self.stats.inc_value("fingerprint/items")
         return item
