@@ -78,11 +78,13 @@ demo: migrate
 	status=$$?; $(SCRAPY) report; exit $$status
 
 # --- checks -----------------------------------------------------------------------------
-test: install
+test: install lint
 	@$(PY) -m pytest
 
+# ruff over everything; mypy over crawler/ and pipelines/ (configured in pyproject.toml)
 lint: $(STAMP)
 	@$(VENV)/bin/ruff check .
+	@$(VENV)/bin/mypy
 
 bench: db
 	@$(PY) -m tests.bench

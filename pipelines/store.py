@@ -79,6 +79,7 @@ class StorePipeline:
             raise CloseSpider("storage_not_ready") from None
         self.writer = ArticleWriter(conn, self.threshold)
         spider = self.crawler.spider
+        assert spider is not None  # pipelines open with their spider
         args = getattr(spider, "arguments", None) or {}
         self.run_id = self.writer.start_run(spider.name, args)
         self.stats.set_value("store/run_id", self.run_id)
@@ -98,7 +99,8 @@ class StorePipeline:
         if self.writer is None:
             return
         try:
-            self.writer.finish_run(self.run_id, reason, self.stats.get_stats())
+            if self.run_id is not None:
+                self.writer.finish_run(self.run_id, reason, self.stats.get_stats())
         except psycopg.Error as exc:
             logger.error("Could not record the end of crawl run %s: %s", self.run_id, exc)
         self.writer.conn.close()

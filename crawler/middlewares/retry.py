@@ -62,7 +62,10 @@ class BackoffRetryMiddleware(RetryMiddleware):
         if wait > 0:
             await asyncio.sleep(wait)
 
-    async def process_response(self, request: Request, response: Response) -> Request | Response:
+    # Scrapy 2.19 awaits coroutine middleware methods; its type hints still name the sync form.
+    async def process_response(  # type: ignore[override]
+        self, request: Request, response: Response
+    ) -> Request | Response:
         if request.meta.get("dont_retry", False) or response.status not in self.retry_http_codes:
             return response
         tries = request.meta.get("retry_times", 0)

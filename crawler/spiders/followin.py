@@ -104,7 +104,7 @@ class FollowinSpider(scrapy.Spider):
         for lang in self.langs:
             for article_id in self.article_ids:
                 yield self._article_request(article_id, lang)
-            lists = [(k, i) for k, ids in self.start_points.items() for i in ids]
+            lists: list[tuple[str, int | None]] = [(k, i) for k, v in self.start_points.items() for i in v]
             if self.news:
                 lists.insert(0, ("news", None))
             for kind, list_id in lists:
