@@ -1,8 +1,9 @@
 """The normalized article: one item class shared by every spider.
 
-Spiders fill the *source* fields (everything but the cleaned ``title``/``body``
-and the language detection); the cleaning stage fills the rest; deduplication
-and storage read the finished item.
+Spiders fill the *source* fields (the raw text, metadata, the payload); the
+cleaning stage derives the cleaned ``title``/``body``/``original_*``, the byline
+``author`` and ``platform`` and the language; the fingerprint stage adds the
+dedupe fields; storage reads the finished item.
 """
 
 from __future__ import annotations
@@ -20,15 +21,16 @@ class ArticleItem(scrapy.Item):
     # --- text as the source gives it (kept untouched) ---------------------
     raw_title = scrapy.Field()  # str: page-language title
     raw_body = scrapy.Field()  # str: page-language body, HTML or plain text
-    original_title = scrapy.Field()  # str | None: title in the original language
-    original_body = scrapy.Field()  # str | None: body in the original language (HTML or text)
+    raw_original_title = scrapy.Field()  # str | None: title in the original language
+    raw_original_body = scrapy.Field()  # str | None: body in the original language (HTML or text)
     is_machine_translated = scrapy.Field()  # bool: page text is a machine translation
     original_lang = scrapy.Field()  # str | None: ISO 639-1 code of the original, where known
 
     # --- metadata -------------------------------------------------------
     published_at = scrapy.Field()  # datetime: publish time, UTC, timezone-aware
     source_url = scrapy.Field()  # str | None: the original publisher's URL
-    author = scrapy.Field()  # str | None: author or source display name
+    author = scrapy.Field()  # str | None: the person who wrote it, where the source names one
+    account = scrapy.Field()  # str | None: the source's account that posted it (Followin's nickname)
     platform = scrapy.Field()  # str | None: original platform named in a byline
     tags = scrapy.Field()  # list[dict]: {"name": str, "symbol": str | None}
     related_feeds = scrapy.Field()  # int | None: how many other media reported it
@@ -41,6 +43,8 @@ class ArticleItem(scrapy.Item):
     body = scrapy.Field()  # str: cleaned page-language body, paragraphs split by a blank line
     detected_lang = scrapy.Field()  # str | None: ISO 639-1 code detected on the cleaned body
     lang_confidence = scrapy.Field()  # float | None: the detector's confidence, 0..1
+    original_title = scrapy.Field()  # str | None: cleaned title in the original language
+    original_body = scrapy.Field()  # str | None: cleaned body in the original language
     clean_hits = scrapy.Field()  # dict[str, int]: cleaning rule -> times it fired on this item
 
     # --- filled by pipelines/fingerprint.py -----------------------------------

@@ -74,8 +74,9 @@ def test_every_fixture_article_stored_once_with_the_right_values(site: FixtureSi
     assert news["store/inserted"] + lists.get("store/inserted", 0) == len(expected) == 80
     for key, item in expected.items():
         row = rows[key]
-        for field in ("url", "raw_title", "raw_body", "original_title", "original_body", "original_lang",
-                      "is_machine_translated", "source_url", "author", "tags", "related_feeds"):  # fmt: skip
+        for field in ("url", "raw_title", "raw_body", "raw_original_title", "raw_original_body",
+                      "original_lang", "is_machine_translated", "source_url", "account", "tags",
+                      "related_feeds"):  # fmt: skip
             assert row[field] == item[field], (key, field)
         published = item["published_at"]
         assert row["published_at"] == (datetime.fromisoformat(published) if published else None), key

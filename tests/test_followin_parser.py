@@ -21,8 +21,8 @@ from crawler.parsers.followin import (
 from tests.site.server import FixtureSite
 
 EXPECTED = sorted((Path(__file__).parent / "site" / "expected").glob("*.json"))
-FIELDS = ("raw_title", "raw_body", "original_title", "original_body", "is_machine_translated",
-          "original_lang", "source_url", "author", "tags", "related_feeds")  # fmt: skip
+FIELDS = ("raw_title", "raw_body", "raw_original_title", "raw_original_body", "is_machine_translated",
+          "original_lang", "source_url", "account", "tags", "related_feeds")  # fmt: skip
 
 
 @pytest.fixture(scope="module")

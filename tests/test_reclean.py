@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
+
 import psycopg
+from psycopg.types.json import Jsonb
 
 from pipelines.clean import apply_cleaning
+from pipelines.db.migrate import MIGRATIONS_DIR, apply_all, available
 from pipelines.db.writer import ArticleWriter
 from pipelines.text.cleaning import clean_article
 from tests.conftest import run_scrapy
@@ -48,3 +53,52 @@ def test_reclean_rederives_changed_articles_only(db_url: str) -> None:
 
     again = run_scrapy("reclean", db_url=db_url)
     assert "Re-cleaned 2 article(s): 0 changed." in again.stdout
+
+
+ORIGINAL = (
+    "<p>作者：周远 来源：X，@zhouyuan_eth</p><p>比特币周一上涨5%，ETF资金流入达5亿美元。</p>"
+    "<p>原文链接：https://chainnews-daily.example/article/88120</p>"
+)
+TRANSLATION = (
+    "<p>Author: Zhou Yuan Source: X, @zhouyuan_eth</p><p>Bitcoin rose 5% on Monday as ETF inflows "
+    "reached $500 million.</p><p>Original link: https://chainnews-daily.example/article/88120</p>"
+)
+
+
+def test_rows_stored_before_migration_007_get_accounts_then_clean_originals(
+    empty_db_url: str, tmp_path: Path
+) -> None:
+    # A row as the schema before 007 stored it: the raw original in original_*, the account as author.
+    before = tmp_path / "before"
+    before.mkdir()
+    for migration in available():
+        if migration.version < "007":
+            shutil.copy(migration.path, before)
+    with psycopg.connect(empty_db_url, autocommit=True) as conn:
+        apply_all(conn, before)
+        conn.execute("INSERT INTO sources (name) VALUES ('followin')")
+        conn.execute(
+            "INSERT INTO articles (source_id, external_id, lang, url, title, body, raw_title, raw_body,"
+            " original_lang, original_title, original_body, is_machine_translated, author, raw,"
+            " content_digest) VALUES (1, '7', 'en', 'https://followin.io/en/feed/7', 'Bitcoin up',"
+            " %s, 'Bitcoin up', %s, 'zh', '比特币上涨', %s, true, '链闻日报', %s, '\\x00')",
+            (TRANSLATION, TRANSLATION, ORIGINAL, Jsonb({"id": 7, "nickname": "链闻日报"})),
+        )
+        assert "007_originals_accounts.sql" in apply_all(conn, MIGRATIONS_DIR)
+        moved = conn.execute(
+            "SELECT author, account, raw_original_title, raw_original_body FROM article_feed"
+        ).fetchone()
+        assert moved == (None, "链闻日报", "比特币上涨", ORIGINAL)
+
+    result = run_scrapy("reclean", db_url=empty_db_url)
+    assert result.returncode == 0, result.stderr
+    assert "Re-cleaned 1 article(s): 1 changed." in result.stdout
+    with psycopg.connect(empty_db_url) as conn:
+        row = conn.execute(
+            "SELECT body, original_title, original_body, raw_original_body, author, account, platform"
+            " FROM article_feed"
+        ).fetchone()
+    assert row == (
+        "Bitcoin rose 5% on Monday as ETF inflows reached $500 million.", "比特币上涨",
+        "比特币周一上涨5%，ETF资金流入达5亿美元。", ORIGINAL, "Zhou Yuan", "链闻日报", "X",
+    )  # fmt: skip

@@ -1,9 +1,9 @@
 """scrapy reclean: re-derive the cleaned fields of stored articles from their raw text.
 
-Run it after the cleaning rules change. Articles are read in id order, in batches; each is
-cleaned again from its raw title and body, and those whose cleaned fields changed are written
-back through the one writer (one transaction per batch; the old content goes to
-article_versions). Prints how many were read and how many changed.
+Run it after the cleaning rules change (or after migration 007). Articles are read in id order,
+in batches; each is cleaned again from its raw title and body and its raw original, and those
+whose cleaned fields changed are written back through the one writer (one transaction per
+batch; the old content goes to article_versions). Prints how many were read and how many changed.
 """
 
 from __future__ import annotations
@@ -26,7 +26,8 @@ _READ_SQL = """
 SELECT a.id, s.name AS source, a.external_id, a.lang, a.url, a.raw_title, a.raw_body,
        a.original_lang, a.original_title, a.original_body, a.is_machine_translated, a.author,
        a.platform, a.published_at, a.source_url, a.tags, a.related_feeds, a.images, a.raw,
-       a.fetched_at, a.title, a.body, a.detected_lang, a.lang_confidence
+       a.fetched_at, a.title, a.body, a.detected_lang, a.lang_confidence, a.account,
+       a.raw_original_title, a.raw_original_body
 FROM articles a JOIN sources s ON s.id = a.source_id
 WHERE a.id > %(after)s AND (%(source)s::text IS NULL OR s.name = %(source)s)
 ORDER BY a.id LIMIT %(limit)s

@@ -113,13 +113,13 @@ def article_fields(info: dict[str, Any], thread: Any, lang: str) -> dict[str, An
     return {
         "raw_title": translated_title or original_title,
         "raw_body": page_body,
-        "original_title": original_title,
-        "original_body": original_body,
+        "raw_original_title": original_title,
+        "raw_original_body": original_body,
         "is_machine_translated": machine_translated,
         "original_lang": original_lang,
         "published_at": publish_time(info.get("publish_time")),
         "source_url": _text(info.get("source_url")) or None,
-        "author": _text(info.get("nickname")) or None,
+        "account": _text(info.get("nickname")) or None,
         "tags": tags(info.get("tags")),
         "related_feeds": _count(info.get("related_feeds")),
     }

@@ -54,6 +54,9 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("fetched_at", "timestamptz"),
     ("detected_lang", "text"),
     ("lang_confidence", "float4"),
+    ("account", "text"),
+    ("raw_original_title", "text"),
+    ("raw_original_body", "text"),
 )
 # Set by deduplication, not by the item.
 DEDUPE_COLUMNS: tuple[tuple[str, str], ...] = (

@@ -1,6 +1,9 @@
 """Boilerplate paragraphs: page chrome and the source media's headers and trailers.
 
-Rules are data: one JSON file per language or source in ``pipelines/rules/``. Each rule has
+Rules are data: one JSON file per language or source in ``pipelines/rules/``, named
+``<source>.json`` (e.g. a site's page chrome) or ``<language>.json`` (ISO 639-1: ``en``, ``zh``).
+An article is cleaned with its source's file and the files of its languages (``rule_files``),
+never with another source's rules. Each rule has
 a ``name``, a ``pattern`` that must match the WHOLE paragraph, a ``scope``, an ``example`` and
 optionally ``extract`` (named groups to return, e.g. ``author`` and ``platform`` of a byline)
 and ``ignore_case``. A file may define ``macros``: ``{{NAME}}`` in a pattern is replaced by the
@@ -23,9 +26,12 @@ import re
 import re._constants as sre_c
 import re._parser as sre_parse
 from collections import Counter
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+
+from pipelines.text.language import base_language
 
 RULES_DIR = Path(__file__).resolve().parent.parent / "rules"
 HEADER_PARAGRAPHS = 3
@@ -151,12 +157,29 @@ class Stripped:
     platform: str | None
 
 
-def load_rules(directory: Path = RULES_DIR) -> RuleSet:
-    """Read every ``*.json`` rule file; raise ValueError on a malformed rule."""
-    files = sorted(directory.glob("*.json"))
+def rule_files(
+    source: str | None, langs: Iterable[str | None] = (), directory: Path = RULES_DIR
+) -> tuple[str, ...]:
+    """The rule files for an article: its source's, then its languages' (in the order given).
+
+    Languages are reduced to their ISO 639-1 base ("zh-Hans" -> "zh"); names without a file are
+    left out, so a source or language with no rules of its own just gets none.
+    """
+    names = [source, *(base_language(lang) for lang in langs)]
+    wanted = dict.fromkeys(n for n in names if n and (directory / f"{n}.json").is_file())
+    return tuple(wanted)
+
+
+def load_rules(directory: Path = RULES_DIR, names: Sequence[str] | None = None) -> RuleSet:
+    """Read the named rule files, in order (default: every ``*.json``, by name).
+
+    Raise ValueError on a malformed rule or a name used twice.
+    """
+    if names is None:
+        files = sorted(directory.glob("*.json"))
+    else:
+        files = [directory / f"{name}.json" for name in names]
     documents = [(path, json.loads(path.read_text(encoding="utf-8"))) for path in files]
-    # Source-specific files (lower priority number) are tried first, so their names get the hit.
-    documents.sort(key=lambda item: (item[1].get("priority", 100), item[0].name))
     rules: list[Rule] = []
     for path, document in documents:
         macros = document.get("macros", {})
@@ -170,17 +193,31 @@ def load_rules(directory: Path = RULES_DIR) -> RuleSet:
 
 
 @lru_cache(maxsize=1)
-def default_rules() -> RuleSet:
-    """The project's rules, loaded once."""
+def all_rules() -> RuleSet:
+    """Every rule of every file, loaded once: for checking the rules and measuring them."""
     return load_rules()
 
 
-def strip_boilerplate(paragraphs: list[str], hits: Counter[str], title: str | None = None) -> Stripped:
-    """Drop boilerplate paragraphs (and a repeat of the title in the header).
+@lru_cache(maxsize=64)
+def selected_rules(names: tuple[str, ...]) -> RuleSet:
+    """The rules of these files (see ``rule_files``), loaded once per selection."""
+    return load_rules(names=names)
+
+
+def strip_boilerplate(
+    paragraphs: list[str],
+    hits: Counter[str],
+    title: str | None = None,
+    *,
+    source: str | None = None,
+    langs: Sequence[str | None] = (),
+) -> Stripped:
+    """Drop boilerplate paragraphs (and a repeat of the title in the header), by the rules of
+    ``source`` and of ``langs`` (the page's language, and its original's for a translation).
 
     Author and platform come from the first removed byline that names them.
     """
-    rules = default_rules()
+    rules = selected_rules(rule_files(source, langs))
     line, line_or_header, trailer = rules._index["line"], rules._line_or_header, rules._index["trailer"]
     title_key = title.casefold() if title else None
     kept: list[str] = []
@@ -225,7 +262,7 @@ def classify_paragraph(text: str, position: str = "middle") -> str | None:
     ``position`` is "header", "middle" or "trailer": the scopes that apply there. Used to
     measure precision and recall on a labelled set.
     """
-    rules = default_rules()
+    rules = all_rules()
     paragraph = " ".join(text.split())
     found = rules.match(paragraph, "line")
     if found is None and position in ("header", "trailer"):

@@ -7,12 +7,16 @@ Stages, in order (each in its own module):
   boilerplate.py page chrome and source-media headers/trailers (rules in pipelines/rules/)
   language.py    language of the result (clean_article only)
 
+Boilerplate rules are chosen by the article's ``source`` and its languages (``langs``, default
+the page language ``lang``): see pipelines/rules/README.md.
+
 ``clean_text`` is idempotent: its output, cleaned again with the same language, is unchanged.
 """
 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from pipelines.text.artifacts import dedupe_paragraphs, fix_artifacts
@@ -45,12 +49,25 @@ class _Body:
     platform: str | None
 
 
-def clean_article(title: str | None, body: str | None, lang: str | None) -> CleanedText:
-    """Clean an article's page-language title and body (HTML or plain text)."""
+def clean_article(
+    title: str | None,
+    body: str | None,
+    lang: str | None,
+    *,
+    source: str | None = None,
+    langs: Sequence[str | None] | None = None,
+    detect: bool = True,
+) -> CleanedText:
+    """Clean an article's title and body (HTML or plain text), written in ``lang``.
+
+    ``source`` and ``langs`` (default ``[lang]``) select the boilerplate rules; ``detect=False``
+    skips language detection (``lang`` and ``lang_confidence`` are then None).
+    """
     hits: Counter[str] = Counter()
+    rules = _Rules(source, tuple(langs) if langs is not None else (lang,))
     clean_title = _clean_title(title, lang, hits)
-    cleaned = _clean_body(body, lang, hits, title=clean_title or None)
-    detected, confidence = detect_language(cleaned.text or clean_title)
+    cleaned = _clean_body(body, lang, hits, rules, title=clean_title or None)
+    detected, confidence = detect_language(cleaned.text or clean_title) if detect else (None, None)
     return CleanedText(
         title=clean_title,
         body=cleaned.text,
@@ -63,9 +80,24 @@ def clean_article(title: str | None, body: str | None, lang: str | None) -> Clea
     )
 
 
-def clean_text(text: str, lang: str | None = None) -> str:
+def clean_text(
+    text: str,
+    lang: str | None = None,
+    *,
+    source: str | None = None,
+    langs: Sequence[str | None] | None = None,
+) -> str:
     """Clean a body (HTML or plain text): the idempotent core, without language detection."""
-    return _clean_body(text, lang, Counter()).text
+    rules = _Rules(source, tuple(langs) if langs is not None else (lang,))
+    return _clean_body(text, lang, Counter(), rules).text
+
+
+@dataclass(frozen=True)
+class _Rules:
+    """Which boilerplate rules apply: the source's, and its languages'."""
+
+    source: str | None
+    langs: tuple[str | None, ...]
 
 
 def _as_text(value: object) -> str:
@@ -91,10 +123,12 @@ def _clean_title(title: str | None, lang: str | None, hits: Counter[str]) -> str
     return text.replace("\n", " ")
 
 
-def _clean_body(body: str | None, lang: str | None, hits: Counter[str], title: str | None = None) -> _Body:
+def _clean_body(
+    body: str | None, lang: str | None, hits: Counter[str], rules: _Rules, title: str | None = None
+) -> _Body:
     text, images = _to_lines(_as_text(body))
     # Removing a space ("< ?" -> "<?") can make markup again: neutralized last.
     text = neutralize_markup(fix_artifacts(fix_unicode(text, hits), lang, hits))
     paragraphs = dedupe_paragraphs(text.split("\n"), hits) if text else []
-    stripped = strip_boilerplate(paragraphs, hits, title)
+    stripped = strip_boilerplate(paragraphs, hits, title, source=rules.source, langs=rules.langs)
     return _Body("\n\n".join(stripped.paragraphs), images, stripped.author, stripped.platform)

@@ -49,3 +49,10 @@ def _sample(text: str) -> str:
         return text
     cut = text.rfind(" ", SAMPLE_CHARS // 2, SAMPLE_CHARS)
     return text[: cut if cut > 0 else SAMPLE_CHARS]
+
+
+def base_language(code: str | None) -> str | None:
+    """ISO 639-1 base of a language tag: "zh-Hans" -> "zh", "EN" -> "en"; None when empty."""
+    if not isinstance(code, str) or not code.strip():
+        return None
+    return re.split(r"[-_]", code.strip())[0].lower() or None

@@ -83,13 +83,13 @@ def expected_item(article: dict[str, Any], thread: list[dict[str, Any]] | None, 
         "url": f"{{base}}/{lang}/feed/{article['id']}",
         "raw_title": translated_title or _text(article.get("title")),
         "raw_body": raw_body,
-        "original_title": _text(article.get("title")) or None,
-        "original_body": original_body or None,
+        "raw_original_title": _text(article.get("title")) or None,
+        "raw_original_body": original_body or None,
         "is_machine_translated": is_translated,
         "original_lang": original_lang,
         "published_at": iso_utc(article.get("publish_time")),
         "source_url": _text(article.get("source_url")) or None,
-        "author": _text(article.get("nickname")) or None,
+        "account": _text(article.get("nickname")) or None,
         "tags": [
             {"name": tag["name"], "symbol": _text(tag.get("symbol")) or None}
             for tag in tags

@@ -7,7 +7,7 @@ import time
 import pytest
 
 from pipelines.text.artifacts import is_cjk_lang, is_cjk_text
-from pipelines.text.boilerplate import classify_paragraph
+from pipelines.text.boilerplate import classify_paragraph, rule_files
 from pipelines.text.cleaning import CleanedText, clean_article, clean_text
 from pipelines.text.html import html_to_paragraphs, looks_like_html
 from pipelines.text.language import detect_language
@@ -51,13 +51,14 @@ def test_byline_is_only_a_header() -> None:
 def test_trailer_sentence_in_the_middle_stays() -> None:
     notice = "This article is for informational purposes only and does not constitute investment advice."
     body = "\n\n".join([ARTICLE, notice, "Outflows continued for a third day.", "Like", "Comments"])
-    assert clean_text(body, "en") == "\n\n".join([ARTICLE, notice, "Outflows continued for a third day."])
+    kept = [ARTICLE, notice, "Outflows continued for a third day."]
+    assert clean_text(body, "en", source="followin") == "\n\n".join(kept)
 
 
 def test_trailer_removes_only_the_trailing_run() -> None:
     notice = "The market is risky, and investment requires caution."
     body = "\n\n".join([ARTICLE, notice, "Source", "Like", "Add to Favorites", "Comments"])
-    assert clean_text(body, "en") == ARTICLE
+    assert clean_text(body, "en", source="followin") == ARTICLE
 
 
 def test_classify_positions() -> None:
@@ -179,10 +180,29 @@ def test_hits_are_visible() -> None:
         + "<p>It\u00e2\u20ac\u2122s\u200b up，&amp;amp; the fee is $ 5 .</p>" * 2
         + "<p>Like</p>"
     )
-    hits = clean_article(None, body, "en").hits
+    hits = clean_article(None, body, "en", source="followin").hits
     for name in (
         "followin.machine_translated", "followin.like", "unicode.mojibake", "unicode.invisible",
         "unicode.entities", "artifacts.fullwidth_punct", "artifacts.currency_space",
         "artifacts.space_before_punct", "dedup.repeated_paragraph",
     ):  # fmt: skip
         assert hits.get(name, 0) >= 1, name
+
+
+# --- rules chosen by source and language ----------------------------------------------------
+
+
+def test_a_source_s_rules_apply_to_its_articles_only() -> None:
+    body = "\n\n".join(["Show original", ARTICLE, "Like"])
+    assert clean_text(body, "en", source="followin") == ARTICLE
+    assert clean_text(body, "en", source="coindesk") == body  # another site's "Like" is its text
+    assert rule_files("followin", ["en"]) == ("followin", "en")
+    assert rule_files("coindesk", ["zh-Hans", "ko", None]) == ("zh", "ko")  # no file: no rules
+
+
+def test_language_rules_follow_the_article_s_languages() -> None:
+    warning = "风险提示：本文不构成投资建议。"
+    body = "\n\n".join([ARTICLE, warning])
+    assert clean_text(body, "en") == body  # an English original quoting a Chinese notice
+    assert clean_text(body, "en", langs=["en", "zh"]) == ARTICLE  # a translation from Chinese
+    assert clean_text(body, "zh-Hans") == ARTICLE

@@ -10,12 +10,13 @@ import pytest
 from pipelines.text.boilerplate import (
     RULES_DIR,
     SCOPES,
+    all_rules,
     classify_paragraph,
-    default_rules,
     load_rules,
+    selected_rules,
 )
 
-RULES = default_rules().rules
+RULES = all_rules().rules
 
 
 def test_rule_files_exist() -> None:
@@ -26,16 +27,16 @@ def test_rule_files_exist() -> None:
 @pytest.mark.parametrize("rule", RULES, ids=[r.name for r in RULES])
 def test_example_is_matched_by_its_own_rule(rule) -> None:
     assert rule.scope in SCOPES
-    found = default_rules().match(rule.example, rule.scope)
+    found = selected_rules((rule.source.removesuffix(".json"),)).match(rule.example, rule.scope)
     assert found is not None and found.rule.name == rule.name
     position = {"line": "middle", "header": "header", "trailer": "trailer"}[rule.scope]
-    assert classify_paragraph(rule.example, position) == rule.name
+    assert classify_paragraph(rule.example, position) is not None  # by this rule or another file's
 
 
 @pytest.mark.parametrize("rule", RULES, ids=[r.name for r in RULES])
 def test_first_character_index_agrees_with_the_regex(rule) -> None:
     # The index only skips paragraphs the rule's regex could never match.
-    assert default_rules().may_match(rule.example, rule.scope)
+    assert all_rules().may_match(rule.example, rule.scope)
     assert rule.compiled().fullmatch(rule.example)
 
 

@@ -1,0 +1,57 @@
+-- Clean originals and authors that are people.
+--
+-- original_title/original_body now hold the CLEANED original (by the rules of the original's
+-- language, like title/body); the source's text is kept untouched beside them in
+-- raw_original_title/raw_original_body, as raw_title/raw_body keep the page text.
+-- author is now the person a byline names; account is the source's account that posted the
+-- article (Followin's nickname, e.g. ODAILY), which author used to hold.
+--
+-- Rows stored before keep their raw originals here; run `scrapy reclean` after this migration to
+-- derive the cleaned originals and the byline authors.
+
+ALTER TABLE articles
+    ADD COLUMN account            text,
+    ADD COLUMN raw_original_title text,
+    ADD COLUMN raw_original_body  text;
+ALTER TABLE articles ALTER COLUMN raw_original_body SET COMPRESSION lz4;
+
+UPDATE articles SET raw_original_title = original_title, raw_original_body = original_body;
+-- The account is in the stored source payload; an author equal to it was the account, not a person.
+UPDATE articles
+SET account = raw ->> 'nickname',
+    author = CASE WHEN author IS DISTINCT FROM raw ->> 'nickname' THEN author END
+WHERE raw ->> 'nickname' IS NOT NULL;
+
+CREATE OR REPLACE VIEW article_feed AS
+SELECT a.id,
+       s.name AS source,
+       a.external_id,
+       a.url,
+       a.lang,
+       a.title,
+       a.body,
+       a.original_lang,
+       a.original_title,
+       a.original_body,
+       a.is_machine_translated,
+       a.author,
+       a.published_at,
+       ARRAY(SELECT jsonb_array_elements(a.tags) ->> 'name') AS tags,
+       a.first_seen_at,
+       a.updated_at,
+       a.source_url,
+       a.related_feeds,
+       a.images,
+       a.raw_title,
+       a.raw_body,
+       a.detected_lang,
+       a.lang_confidence,
+       a.platform,
+       a.story_id,
+       a.duplicate_of,
+       a.last_seen_at,
+       a.account,
+       a.raw_original_title,
+       a.raw_original_body
+FROM articles a
+JOIN sources s ON s.id = a.source_id;
