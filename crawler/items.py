@@ -8,7 +8,15 @@ dedupe fields; storage reads the finished item.
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Any
+
 import scrapy
+
+
+def iso_datetime(value: Any) -> Any:
+    """Datetimes as ISO 8601 (with their UTC offset) in feed exports."""
+    return value.isoformat() if isinstance(value, datetime) else value
 
 
 class ArticleItem(scrapy.Item):
@@ -27,7 +35,7 @@ class ArticleItem(scrapy.Item):
     original_lang = scrapy.Field()  # str | None: ISO 639-1 code of the original, where known
 
     # --- metadata -------------------------------------------------------
-    published_at = scrapy.Field()  # datetime: publish time, UTC, timezone-aware
+    published_at = scrapy.Field(serializer=iso_datetime)  # datetime: publish time, UTC, timezone-aware
     source_url = scrapy.Field()  # str | None: the original publisher's URL
     author = scrapy.Field()  # str | None: the person who wrote it, where the source names one
     account = scrapy.Field()  # str | None: the source's account that posted it (Followin's nickname)
@@ -36,7 +44,7 @@ class ArticleItem(scrapy.Item):
     related_feeds = scrapy.Field()  # int | None: how many other media reported it
     images = scrapy.Field()  # list[str]: image URLs found in the body
     raw = scrapy.Field()  # dict: the source payload the item was built from
-    fetched_at = scrapy.Field()  # datetime: when the page was fetched, UTC
+    fetched_at = scrapy.Field(serializer=iso_datetime)  # datetime: when the page was fetched, UTC
 
     # --- filled by pipelines/clean.py -------------------------------------
     title = scrapy.Field()  # str: cleaned page-language title
@@ -52,3 +60,14 @@ class ArticleItem(scrapy.Item):
     minhash = scrapy.Field()  # bytes: MinHash signature of the cleaned text (near duplicates)
     band_keys = scrapy.Field()  # list[int]: LSH band keys of the signature, looked up in PostgreSQL
     facts = scrapy.Field()  # list[str]: numbers, amounts and symbols that tell flash items apart
+
+
+# What a feed export (-O out.jsonl) writes, in this order: the cleaned article and its raw text, as
+# article_feed has them. Not the source payload (raw), the rule hits or the fingerprints: those
+# are internal, and the fingerprints are bytes.
+EXPORT_FIELDS = (
+    "source", "external_id", "lang", "url", "title", "body", "original_lang", "original_title",
+    "original_body", "is_machine_translated", "author", "account", "platform", "published_at",
+    "tags", "source_url", "related_feeds", "images", "detected_lang", "lang_confidence",
+    "raw_title", "raw_body", "raw_original_title", "raw_original_body", "fetched_at",
+)  # fmt: skip

@@ -5,6 +5,8 @@ Override any of them per run with ``-s NAME=VALUE``.
 
 import os
 
+from crawler.items import EXPORT_FIELDS
+
 BOT_NAME = "newscrawl"
 SPIDER_MODULES = ["crawler.spiders"]
 NEWSPIDER_MODULE = "crawler.spiders"
@@ -17,6 +19,8 @@ FOLLOWIN_API_URL = "https://api.followin.io"
 # --- database ------------------------------------------------------------------------------
 # postgresql://user:password@host:port/db; read from the environment only, never written here.
 DATABASE_URL = os.environ.get("DATABASE_URL")
+# False: nothing is written to a database (none is needed), e.g. to export with -O out.jsonl only.
+STORE_ENABLED = True
 STORE_BATCH_SIZE = 500  # items per transaction
 STORE_RETRIES = 3  # attempts per batch when the connection fails
 FAILED_ITEMS_DIR = "var/failed"  # batches kept here when the database stays away
@@ -68,4 +72,7 @@ TELNETCONSOLE_ENABLED = False
 
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 FEED_EXPORT_ENCODING = "utf-8"
+# -O/-o exports the cleaned article (crawler/exporters.py); CSV cells with lists hold JSON.
+FEED_EXPORT_FIELDS = list(EXPORT_FIELDS)
+FEED_EXPORTERS = {"csv": "crawler.exporters.CsvItemExporter"}
 LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")

@@ -12,6 +12,7 @@ from typing import Any
 
 from itemadapter import ItemAdapter
 from scrapy.crawler import Crawler
+from scrapy.exceptions import NotConfigured
 
 from pipelines.text import fingerprint as fp
 
@@ -36,6 +37,8 @@ class FingerprintPipeline:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> FingerprintPipeline:
+        if not crawler.settings.getbool("STORE_ENABLED", True):
+            raise NotConfigured("STORE_ENABLED is off: fingerprints are only for storage")
         return cls(crawler)
 
     def process_item(self, item: Any) -> Any:

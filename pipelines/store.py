@@ -22,7 +22,7 @@ import psycopg
 from itemadapter import ItemAdapter
 from scrapy import signals
 from scrapy.crawler import Crawler
-from scrapy.exceptions import CloseSpider
+from scrapy.exceptions import CloseSpider, NotConfigured
 
 from pipelines.db.connect import DatabaseConfigError, connect, redact
 from pipelines.db.migrate import available
@@ -67,6 +67,8 @@ class StorePipeline:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> StorePipeline:
+        if not crawler.settings.getbool("STORE_ENABLED", True):
+            raise NotConfigured("STORE_ENABLED is off: nothing is stored")
         return cls(crawler)
 
     # --- lifecycle ------------------------------------------------------------------------

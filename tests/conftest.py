@@ -22,6 +22,8 @@ import pytest
 
 from pipelines.db.localpg import LocalCluster
 from pipelines.db.migrate import apply_all
+from pipelines.db.writer import ArticleWriter
+from tests.site.server import FixtureSite
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = "newscrawl_template"
@@ -82,6 +84,20 @@ def empty_db_url(pg_cluster: LocalCluster) -> Iterator[str]:
     """A database with no schema at all, for migration tests."""
     with migrated_database(pg_cluster, template="template0") as url:
         yield url
+
+
+@pytest.fixture
+def site() -> Iterator[FixtureSite]:
+    """The fixture site (tests/site) on 127.0.0.1, fresh for each test (faults, request log)."""
+    with FixtureSite() as running:
+        yield running
+
+
+@pytest.fixture
+def writer(db_url: str) -> Iterator[ArticleWriter]:
+    """The one database writer, on an autocommit connection to the test's own database."""
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        yield ArticleWriter(conn)
 
 
 def scrapy_env(db_url: str | None) -> dict[str, str]:

@@ -26,15 +26,18 @@ HTML_TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9]*(?:\s[^<>]*)?/?>")
 
 
 @pytest.fixture(scope="module")
-def feed(module_db_url: str) -> dict[tuple[str, str], dict[str, object]]:
+def feed(module_db_url: str, tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, str], dict]:
     db_url = module_db_url
+    export = tmp_path_factory.mktemp("feed") / "articles.jsonl"
     with FixtureSite() as site:
         stats = crawl(site, db_url, "-a", "langs=en,zh-Hans", "-a", "max_pages=10", "-a", "news=1",
-                      "-a", f"kol={KOL}", "-a", f"topic={TOPIC}", "-a", f"tag={TAG}")  # fmt: skip
+                      "-a", f"kol={KOL}", "-a", f"topic={TOPIC}", "-a", f"tag={TAG}",
+                      "-O", str(export))  # fmt: skip
     assert stats["clean/items"] == 80
     with psycopg.connect(db_url, row_factory=dict_row) as conn:
         rows = conn.execute("SELECT * FROM article_feed").fetchall()
         rows[0]["_stats"] = stats
+        rows[0]["_export"] = [json.loads(line) for line in export.read_text(encoding="utf-8").splitlines()]
     return {(r["external_id"], r["lang"]): r for r in rows}
 
 
@@ -112,3 +115,12 @@ def test_the_byline_person_is_the_author_and_the_account_is_kept_apart(feed: dic
     for row in feed.values():
         assert row["account"], (row["external_id"], row["lang"])
         assert row["author"] != row["account"], (row["external_id"], row["lang"])
+
+
+def test_an_export_beside_the_database_holds_what_was_stored(feed: dict) -> None:
+    exported = next(r["_export"] for r in feed.values() if "_export" in r)
+    assert len(exported) == 80
+    for item in exported:
+        row = feed[(item["external_id"], item["lang"])]
+        for name in ("title", "body", "original_title", "original_body", "author", "account", "platform"):
+            assert item[name] == row[name], (item["external_id"], item["lang"], name)

@@ -40,11 +40,6 @@ def article(ext: str, body: str, lang: str = "en", minutes: int = 0, **over: Any
     return item
 
 
-@pytest.fixture
-def writer(db_url: str) -> ArticleWriter:
-    return ArticleWriter(psycopg.connect(db_url, autocommit=True))
-
-
 def stories(writer: ArticleWriter) -> dict[str, tuple[int, int | None, str]]:
     query = "SELECT external_id, lang, story_id, duplicate_of, dedupe_reason FROM articles"
     rows = writer.conn.execute(query)

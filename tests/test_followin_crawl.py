@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import psycopg
-import pytest
 from psycopg.rows import dict_row
 
 from tests.conftest import run_scrapy
@@ -20,12 +18,6 @@ DATA = Path(__file__).parent / "site" / "data" / "articles"
 # Only reachable from their KOL, topic and tag pages (tests/site/data/README.md).
 KOL, TOPIC, TAG = "1006785", "3307", "1000027"
 LISTED_TWICE = "22878001"
-
-
-@pytest.fixture
-def site() -> Iterator[FixtureSite]:
-    with FixtureSite() as running:
-        yield running
 
 
 def crawl(site: FixtureSite, db_url: str, *args: str) -> dict[str, Any]:

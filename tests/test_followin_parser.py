@@ -4,7 +4,6 @@ each checked against its expected JSON, fundus-style; and its tolerance of broke
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -23,12 +22,6 @@ from tests.site.server import FixtureSite
 EXPECTED = sorted((Path(__file__).parent / "site" / "expected").glob("*.json"))
 FIELDS = ("raw_title", "raw_body", "raw_original_title", "raw_original_body", "is_machine_translated",
           "original_lang", "source_url", "account", "tags", "related_feeds")  # fmt: skip
-
-
-@pytest.fixture(scope="module")
-def site() -> Iterator[FixtureSite]:
-    with FixtureSite() as running:
-        yield running
 
 
 def page(site: FixtureSite, path: str) -> str:

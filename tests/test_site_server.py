@@ -7,7 +7,6 @@ import re
 import urllib.error
 import urllib.request
 from collections import Counter
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -17,12 +16,6 @@ from tests.site.make_expected import stale_files
 from tests.site.server import FixtureSite, share_tail
 
 NEXT_DATA = re.compile(r'<script id="__NEXT_DATA__" type="application/json">(.*?)</script>', re.S)
-
-
-@pytest.fixture(scope="module")
-def site() -> Iterator[FixtureSite]:
-    with FixtureSite(port=0) as running:
-        yield running
 
 
 def get(url: str) -> tuple[int, dict[str, str], bytes]:

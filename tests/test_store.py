@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
-import pytest
 
 from pipelines.db.writer import ArticleWriter
 from tests.conftest import run_scrapy
@@ -30,11 +29,6 @@ def article(n: int, lang: str = "en", **over: Any) -> dict[str, Any]:
         "raw": {"id": n},
     }
     return base | over
-
-
-@pytest.fixture
-def writer(db_url: str) -> ArticleWriter:
-    return ArticleWriter(psycopg.connect(db_url, autocommit=True))
 
 
 def test_upsert_counts_new_updated_unchanged(writer: ArticleWriter) -> None:

@@ -33,10 +33,14 @@ def summarize(stats: Mapping[str, Any], reason: str) -> str:
     inserted, updated = total("store/inserted/"), total("store/updated/")
     langs = sorted(set(inserted) | set(updated))
     lines = [f"Crawl finished ({reason}) in {stats.get('elapsed_time_seconds', 0):.0f}s"]
-    lines.append(
-        f"  stored: {stats.get('store/inserted', 0)} new, {stats.get('store/updated', 0)} updated, "
-        f"{stats.get('store/unchanged', 0)} unchanged"
-    )
+    if "store/run_id" in stats:
+        lines.append(
+            f"  stored: {stats.get('store/inserted', 0)} new, {stats.get('store/updated', 0)} updated, "
+            f"{stats.get('store/unchanged', 0)} unchanged"
+        )
+    else:
+        scraped = stats.get("item_scraped_count", 0)
+        lines.append(f"  stored: nothing (storage off or not ready); {scraped} items scraped")
     for lang in langs:
         lines.append(f"    {lang}: {inserted.get(lang, 0)} new, {updated.get(lang, 0)} updated")
     dedupe = total("dedupe/")
