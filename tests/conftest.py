@@ -15,7 +15,9 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
@@ -84,6 +86,27 @@ def empty_db_url(pg_cluster: LocalCluster) -> Iterator[str]:
     """A database with no schema at all, for migration tests."""
     with migrated_database(pg_cluster, template="template0") as url:
         yield url
+
+
+@dataclass(frozen=True)
+class Demo:
+    db_url: str  # the database `make demo` would fill
+    stats: dict[str, Any]  # the crawl's stats, from crawl_runs
+    export: Path  # the same crawl's feed export (-O articles.jsonl)
+
+
+@pytest.fixture(scope="session")
+def demo(pg_cluster: LocalCluster, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
+    """The `make demo` crawl of the fixture site, once per session, exported too. Read it only."""
+    from tests.test_followin_crawl import KOL, TAG, TOPIC, crawl
+
+    export = tmp_path_factory.mktemp("demo") / "articles.jsonl"
+    with migrated_database(pg_cluster) as url:
+        with FixtureSite() as running:
+            stats = crawl(running, url, "-a", "langs=en,zh-Hans", "-a", "max_pages=50", "-a", "news=1",
+                          "-a", f"kol={KOL}", "-a", f"topic={TOPIC}", "-a", f"tag={TAG}",
+                          "-O", str(export))  # fmt: skip
+        yield Demo(url, stats, export)
 
 
 @pytest.fixture

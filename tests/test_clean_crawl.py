@@ -10,8 +10,7 @@ import psycopg
 import pytest
 from psycopg.rows import dict_row
 
-from tests.site.server import FixtureSite
-from tests.test_followin_crawl import KOL, TAG, TOPIC, crawl
+from tests.conftest import Demo
 
 DATA = Path(__file__).parent / "site" / "data" / "articles"
 HEAVY = "22871577"  # tests/site/data/README.md: 2 header lines, 4 story paragraphs, 9 trailer lines
@@ -26,18 +25,12 @@ HTML_TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9]*(?:\s[^<>]*)?/?>")
 
 
 @pytest.fixture(scope="module")
-def feed(module_db_url: str, tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, str], dict]:
-    db_url = module_db_url
-    export = tmp_path_factory.mktemp("feed") / "articles.jsonl"
-    with FixtureSite() as site:
-        stats = crawl(site, db_url, "-a", "langs=en,zh-Hans", "-a", "max_pages=10", "-a", "news=1",
-                      "-a", f"kol={KOL}", "-a", f"topic={TOPIC}", "-a", f"tag={TAG}",
-                      "-O", str(export))  # fmt: skip
-    assert stats["clean/items"] == 80
-    with psycopg.connect(db_url, row_factory=dict_row) as conn:
+def feed(demo: Demo) -> dict[tuple[str, str], dict]:
+    assert demo.stats["clean/items"] == 80
+    with psycopg.connect(demo.db_url, row_factory=dict_row) as conn:
         rows = conn.execute("SELECT * FROM article_feed").fetchall()
-        rows[0]["_stats"] = stats
-        rows[0]["_export"] = [json.loads(line) for line in export.read_text(encoding="utf-8").splitlines()]
+    rows[0]["_stats"] = demo.stats
+    rows[0]["_export"] = [json.loads(line) for line in demo.export.read_text(encoding="utf-8").splitlines()]
     return {(r["external_id"], r["lang"]): r for r in rows}
 
 

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import psycopg
 
+from pipelines.db.comments import apply_comments
+
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 _NAME = re.compile(r"^(\d{3})_[a-z0-9_]+\.sql$")
 # Any fixed number: concurrent `scrapy migrate` runs wait for each other instead of racing.
@@ -34,7 +36,10 @@ def available(directory: Path = MIGRATIONS_DIR) -> list[Migration]:
 
 
 def apply_all(conn: psycopg.Connection, directory: Path = MIGRATIONS_DIR) -> list[str]:
-    """Apply every migration not applied yet; return the names applied (empty: up to date)."""
+    """Apply every migration not applied yet; return the names applied (empty: up to date).
+
+    Then (re)write the view column comments from docs/schema.md (pipelines/db/comments.py).
+    """
     applied: list[str] = []
     with conn.transaction():
         conn.execute("SELECT pg_advisory_xact_lock(%s)", (_LOCK_KEY,))
@@ -53,4 +58,5 @@ def apply_all(conn: psycopg.Connection, directory: Path = MIGRATIONS_DIR) -> lis
                 (migration.version, migration.path.name),
             )
             applied.append(migration.path.name)
+        apply_comments(conn)
     return applied

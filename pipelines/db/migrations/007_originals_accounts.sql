@@ -1,4 +1,4 @@
--- Clean originals and authors that are people.
+-- Clean originals and authors that are people (see docs/schema.md).
 --
 -- original_title/original_body now hold the CLEANED original (by the rules of the original's
 -- language, like title/body); the source's text is kept untouched beside them in
@@ -55,3 +55,28 @@ SELECT a.id,
        a.raw_original_body
 FROM articles a
 JOIN sources s ON s.id = a.source_id;
+
+-- An outlet is the source and the account that posted there (author is now a person, often NULL).
+CREATE OR REPLACE VIEW story_feed AS
+SELECT st.id AS story_id,
+       st.canonical_article_id,
+       c.url AS canonical_url,
+       c.lang AS canonical_lang,
+       c.title AS canonical_title,
+       c.published_at,
+       agg.first_seen_at,
+       agg.last_seen_at,
+       agg.articles,
+       agg.sources,
+       agg.languages
+FROM stories st
+JOIN LATERAL (
+    SELECT min(a.first_seen_at) AS first_seen_at,
+           max(a.last_seen_at) AS last_seen_at,
+           count(*) AS articles,
+           count(DISTINCT (a.source_id, coalesce(a.account, ''))) AS sources,
+           count(DISTINCT a.lang) AS languages
+    FROM articles a
+    WHERE a.story_id = st.id
+) agg ON true
+LEFT JOIN articles c ON c.id = st.canonical_article_id;
