@@ -12,9 +12,7 @@ SPIDER_MODULES = ["crawler.spiders"]
 NEWSPIDER_MODULE = "crawler.spiders"
 COMMANDS_MODULE = "crawler.commands"
 
-# --- sources ---------------------------------------------------------------------------
-FOLLOWIN_BASE_URL = "https://followin.io"
-FOLLOWIN_API_URL = "https://api.followin.io"
+# A source's own settings (its site's URLs, ...) live with its spider, in custom_settings.
 
 # --- database ------------------------------------------------------------------------------
 # postgresql://user:password@host:port/db; read from the environment only, never written here.

@@ -87,7 +87,7 @@ def api_calls(site: FixtureSite) -> list[Any]:
 def test_pagination_stops_when_has_more_is_false(site: FixtureSite, db_url: str) -> None:
     stats = crawl(site, db_url, "-a", "max_pages=10")
     assert len(api_calls(site)) == 1  # HTML first page, then one API page with has_more=false
-    assert stats["followin/list_pages"] == 2
+    assert stats["source/followin/list_pages"] == 2
     assert stats["store/inserted"] == 37  # 38 entries, one listed on both pages
 
 
@@ -111,8 +111,8 @@ def test_api_error_code_is_counted_and_the_crawl_goes_on(site: FixtureSite, db_u
     body = json.dumps({"code": 5001, "msg": "server busy", "data": None}).encode()
     site.add_fault("/feed/list/recommended/news", 200, {"Content-Type": "application/json"}, body)
     stats = crawl(site, db_url, "-a", "max_pages=10")
-    assert stats["followin/api_error"] == 1
-    assert stats["followin/api_error/5001"] == 1
+    assert stats["source/followin/api_error"] == 1
+    assert stats["source/followin/api_error/5001"] == 1
     assert stats["store/inserted"] == 20  # the first page's articles are stored all the same
 
 
@@ -130,13 +130,13 @@ def test_429_is_retried_after_retry_after(site: FixtureSite, db_url: str) -> Non
 def test_malformed_page_is_logged_counted_and_skipped(site: FixtureSite, db_url: str) -> None:
     site.add_fault("/en/feed/22870101", 200, {"Content-Type": "text/html"}, b"<html><body>oops</body></html>")
     stats = crawl(site, db_url, "-a", "ids=22870101,22878512")
-    assert stats["followin/malformed_page"] == 1
+    assert stats["source/followin/malformed_page"] == 1
     assert set(stored(db_url)) == {("22878512", "en")}
 
 
 def test_missing_article_is_an_error_not_a_crash(site: FixtureSite, db_url: str) -> None:
     stats = crawl(site, db_url, "-a", "ids=1,22878512")
-    assert stats["followin/request_failed"] == 1
+    assert stats["source/followin/request_failed"] == 1
     assert set(stored(db_url)) == {("22878512", "en")}
 
 

@@ -59,7 +59,7 @@ def test_every_field_may_be_missing_or_of_another_type() -> None:
             "tags": "BTC", "related_feeds": -3, "nickname": {"a": 1}, "source_lang": 7}  # fmt: skip
     got = article_fields(info, {"list": "nope"}, "en")
     assert got["raw_title"] == "" and got["raw_body"] == "" and got["published_at"] is None
-    assert got["tags"] == [] and got["related_feeds"] is None and got["author"] is None
+    assert got["tags"] == [] and got["related_feeds"] is None and got["account"] is None
     assert got["original_lang"] == "en"  # not translated: the page language
     assert query_data({"props": {"pageProps": {"dehydratedState": {"queries": "x"}}}}, "/feed/info") is None
     assert feed_page({"pages": []}).items == [] and feed_page(None).has_more is False

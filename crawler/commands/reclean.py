@@ -75,7 +75,7 @@ class Command(ScrapyCommand):
     def add_options(self, parser: argparse.ArgumentParser) -> None:
         super().add_options(parser)
         parser.add_argument("--batch-size", type=int, default=500, help="articles per transaction")
-        parser.add_argument("--source", help="only this source (e.g. followin)")
+        parser.add_argument("--source", help="only the articles of this source (a spider name)")
         parser.add_argument("--dry-run", action="store_true", help="count changes, write nothing")
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:

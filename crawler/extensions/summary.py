@@ -49,10 +49,15 @@ def summarize(stats: Mapping[str, Any], reason: str) -> str:
     drops = total("item_dropped_reasons_count/")
     if drops:
         lines.append("  dropped: " + ", ".join(f"{k} {v}" for k, v in drops.items()))
+    by_source = total("source/")  # each spider counts its trouble as source/<name>/<what>
+
+    def sources(what: str) -> int:
+        return sum(v for k, v in by_source.items() if k.endswith(f"/{what}") and k.count("/") == 1)
+
     errors = {
-        "requests failed": stats.get("followin/request_failed", 0),
-        "malformed pages": stats.get("followin/malformed_page", 0),
-        "API errors": stats.get("followin/api_error", 0),
+        "requests failed": sources("request_failed"),
+        "malformed pages": sources("malformed_page"),
+        "API errors": sources("api_error"),
         "items set aside": stats.get("store/set_aside", 0),
         "items spilled to disk": stats.get("store/spilled", 0),
         "logged errors": stats.get("log_count/ERROR", 0),
@@ -60,7 +65,7 @@ def summarize(stats: Mapping[str, Any], reason: str) -> str:
     lines.append("  errors: " + (", ".join(f"{k} {v}" for k, v in errors.items() if v) or "none"))
     if site_unreachable(stats):
         lines.append("  The site could not be reached: no request got an answer. Check the network")
-        lines.append("  connection and FOLLOWIN_BASE_URL / FOLLOWIN_API_URL.")
+        lines.append("  connection and the spider's site URL settings (README).")
     return "\n".join(lines)
 
 

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from pipelines.text.urls import SiteUrlRules, canonical_url
+
 _NEXT_DATA = re.compile(
     r'<script[^>]*\bid=["\']__NEXT_DATA__["\'][^>]*>(?P<json>.*?)</script>', re.DOTALL | re.IGNORECASE
 )
@@ -165,3 +167,24 @@ def _int(value: Any) -> int | None:
     if isinstance(value, str) and value.strip().isdigit():
         return int(value.strip())
     return None
+
+
+# --- URLs ------------------------------------------------------------------------------------
+# Article paths: /feed/<id>, /<lang>/feed/<id>, optionally with a base64 share tail.
+_FEED_PATH = re.compile(r"^/(?:(?P<lang>[A-Za-z]{2}(?:-[A-Za-z]{2,4})?)/)?feed/(?P<id>\d+)(?:/[^/]*)?/?$")
+
+
+def _article_path(path: str) -> str:
+    """``/feed/<id>`` and ``/en/feed/<id>/<share tail>`` are ``/en/feed/<id>``: English is the default."""
+    match = _FEED_PATH.match(path)
+    return f"/{match['lang'] or 'en'}/feed/{match['id']}" if match else path
+
+
+# A share link's parameters (its tail decodes to from=webshare&ic=…&su=…&timezone=8&ts=…) only
+# track on Followin; elsewhere "from" and "ts" can select content.
+URL_RULES = SiteUrlRules(frozenset({"from", "ic", "su", "ts", "timezone"}), _article_path)
+
+
+def article_url(url: str) -> str:
+    """The canonical URL of a Followin page."""
+    return canonical_url(url, URL_RULES)

@@ -24,15 +24,17 @@ from crawler.parsers.followin import (
     FeedPage,
     PageDataError,
     article_fields,
+    article_url,
     feed_page,
     next_data,
     publish_time,
     query_data,
 )
-from pipelines.text.urls import canonical_url
 
 logger = logging.getLogger(__name__)
 
+# This source's crawl stats: source/<name>/… is what the crawl summary reads for every source.
+STATS = "source/followin"
 API_OK = 2000
 PAGE_SIZE = 20
 # Start-point kinds: (page path, the page's feed query, the list API path).
@@ -55,6 +57,11 @@ def _ids(value: str | None, name: str) -> list[int]:
 
 class FollowinSpider(scrapy.Spider):
     name = "followin"
+    # Where pages and the list API are fetched; -s overrides them (a mirror, the fixture site).
+    custom_settings = {
+        "FOLLOWIN_BASE_URL": "https://followin.io",
+        "FOLLOWIN_API_URL": "https://api.followin.io",
+    }
 
     def __init__(
         self,
@@ -138,15 +145,15 @@ class FollowinSpider(scrapy.Spider):
         if code != API_OK:
             msg = answer.get("msg") if isinstance(answer, dict) else None
             logger.error("Followin API error %s (%s) at %s page %d", code, msg, response.url, page_no)
-            self.crawler.stats.inc_value("followin/api_error")
-            self.crawler.stats.inc_value(f"followin/api_error/{code}")
+            self.crawler.stats.inc_value(f"{STATS}/api_error")
+            self.crawler.stats.inc_value(f"{STATS}/api_error/{code}")
             return
         yield from self._follow_page(feed_page(answer.get("data")), page_no, lang, kind, list_id)
 
     def _follow_page(
         self, page: FeedPage, page_no: int, lang: str, kind: str, list_id: int | None
     ) -> Iterator[scrapy.Request]:
-        self.crawler.stats.inc_value("followin/list_pages")
+        self.crawler.stats.inc_value(f"{STATS}/list_pages")
         reached_since = False
         for entry in page.items:
             published = publish_time(entry.get("publish_time"))
@@ -202,12 +209,12 @@ class FollowinSpider(scrapy.Spider):
         if not fields["raw_title"] and not fields["raw_body"]:
             yield from self._malformed(response, PageDataError("article has neither title nor body"))
             return
-        self.crawler.stats.inc_value(f"followin/articles/{lang}")
+        self.crawler.stats.inc_value(f"{STATS}/articles/{lang}")
         yield ArticleItem(
             source="followin",
             external_id=str(info["id"]),
             lang=lang,
-            url=canonical_url(response.url),
+            url=article_url(response.url),
             raw=info,
             fetched_at=datetime.now(UTC),
             images=[],
@@ -218,10 +225,10 @@ class FollowinSpider(scrapy.Spider):
     # --- trouble ---------------------------------------------------------------------------
     def _malformed(self, response: Response, exc: Exception) -> Iterator[Any]:
         logger.warning("Malformed page %s: %s", response.url, exc)
-        self.crawler.stats.inc_value("followin/malformed_page")
+        self.crawler.stats.inc_value(f"{STATS}/malformed_page")
         return iter(())
 
     def on_error(self, failure: Any) -> None:
         request = failure.request
         logger.error("Request failed %s: %s", request.url, failure.getErrorMessage())
-        self.crawler.stats.inc_value("followin/request_failed")
+        self.crawler.stats.inc_value(f"{STATS}/request_failed")

@@ -7,7 +7,7 @@ from functools import lru_cache
 
 from lingua import Language, LanguageDetector, LanguageDetectorBuilder
 
-# The languages Followin publishes in or republishes from, plus the other large ones of the
+# The languages our sources publish in or republish from, plus the other large ones of the
 # crypto press. Fewer languages: faster and fewer confusions.
 LANGUAGES = (
     Language.ENGLISH, Language.CHINESE, Language.KOREAN, Language.JAPANESE,

@@ -1,8 +1,13 @@
-"""The one URL canonicalizer: every stage that compares or stores a URL uses it."""
+"""The one URL canonicalizer: every stage that compares or stores a URL uses it.
+
+It knows the rules that hold on every site. A source whose site has its own (share parameters,
+several paths for one article page) passes them as ``SiteUrlRules``, from the source's own module.
+"""
 
 from __future__ import annotations
 
-import re
+from collections.abc import Callable
+from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 # Query parameters that only track the reader on any site; they never change the article.
@@ -14,30 +19,22 @@ TRACKING_PARAMS = frozenset(
     }
 )  # fmt: skip
 TRACKING_PREFIXES = ("utm_", "hmsr", "_hs")
-# Followin's share parameters (a share tail decodes to from=webshare&ic=…&su=…&timezone=8&ts=…).
-# Elsewhere "from" and "ts" can select content (a page offset, a version), so only on Followin.
-FOLLOWIN_TRACKING_PARAMS = frozenset({"from", "ic", "su", "ts", "timezone"})
-FOLLOWIN_HOST = "followin.io"
-
-# Followin article paths: /feed/<id>, /<lang>/feed/<id>, optionally with a base64 share tail.
-_FOLLOWIN_FEED = re.compile(r"^/(?:(?P<lang>[A-Za-z]{2}(?:-[A-Za-z]{2,4})?)/)?feed/(?P<id>\d+)(?:/[^/]*)?/?$")
 
 
-def _is_followin(host: str) -> bool:
-    return host == FOLLOWIN_HOST or host.endswith("." + FOLLOWIN_HOST)
+@dataclass(frozen=True)
+class SiteUrlRules:
+    """One site's own URL rules, given by its source."""
+
+    # Parameters that only track on that site (elsewhere they may select content).
+    tracking_params: frozenset[str] = frozenset()
+    # The canonical form of a path (e.g. one form for an article's several paths).
+    path: Callable[[str], str] | None = None
 
 
-def _is_tracking(key: str, followin: bool) -> bool:
-    key = key.lower()
-    if key in TRACKING_PARAMS or key.startswith(TRACKING_PREFIXES):
-        return True
-    return followin and key in FOLLOWIN_TRACKING_PARAMS
+def canonical_url(url: str, site: SiteUrlRules | None = None) -> str:
+    """Normalize scheme and host, drop fragments and tracking parameters, sort the query.
 
-
-def canonical_url(url: str) -> str:
-    """Normalize scheme and host, drop fragments, tracking parameters and Followin share tails.
-
-    On Followin, ``/feed/<id>`` and ``/en/feed/<id>`` are the same page: English is the default.
+    ``site``: the rules of the site the URL belongs to, where its source has some.
     """
     parts = urlsplit(url.strip())
     scheme = (parts.scheme or "https").lower()
@@ -50,25 +47,17 @@ def canonical_url(url: str) -> str:
         port = None
     if port and not ((scheme == "http" and port == 80) or (scheme == "https" and port == 443)):
         host = f"{host}:{port}"
-    followin = _is_followin(host)
     path = parts.path or "/"
-    match = _FOLLOWIN_FEED.match(path) if followin else None
-    if match:
-        path = f"/{match['lang'] or 'en'}/feed/{match['id']}"
-    elif len(path) > 1:
+    if site is not None and site.path is not None:
+        path = site.path(path)
+    if len(path) > 1:
         path = path.rstrip("/")
-    query = [
-        (k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not _is_tracking(k, followin)
-    ]
+    extra = site.tracking_params if site is not None else frozenset()
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not _is_tracking(k, extra)]
     query.sort()
     return urlunsplit((scheme, host, path, urlencode(query), ""))
 
 
-def followin_article_id(url: str) -> str | None:
-    """The article id in a Followin article URL (absolute, or a bare path), else None."""
-    parts = urlsplit(url.strip())
-    host = (parts.hostname or "").lower().rstrip(".")
-    if host and not _is_followin(host):
-        return None
-    match = _FOLLOWIN_FEED.match(parts.path)
-    return match["id"] if match else None
+def _is_tracking(key: str, extra: frozenset[str]) -> bool:
+    key = key.lower()
+    return key in TRACKING_PARAMS or key.startswith(TRACKING_PREFIXES) or key in extra

@@ -1,10 +1,11 @@
-"""Unit tests of the URL canonicalizer (pipelines/text/urls.py)."""
+"""Unit tests of the URL canonicalizer (pipelines/text/urls.py) and of a source's own URL rules."""
 
 from __future__ import annotations
 
 import pytest
 
-from pipelines.text.urls import canonical_url, followin_article_id
+from crawler.parsers.followin import article_url
+from pipelines.text.urls import canonical_url
 
 
 @pytest.mark.parametrize(
@@ -26,16 +27,17 @@ from pipelines.text.urls import canonical_url, followin_article_id
             "https://example.com/a?a=1&b=2",
         ),
         ("https://example.com/a?ref_src=twsrc&share=1&spm=a.b", "https://example.com/a"),
-        # "from" and "ts" can mean something elsewhere: only Followin's are tracking
+        # "from" and "ts" can mean something: only a source that knows its site drops them
         ("https://example.com/list?from=20&ts=5", "https://example.com/list?from=20&ts=5"),
-        (
-            "https://followin.io/en/feed/123?from=webshare&ic=a&su=b&timezone=8&ts=1700000000",
-            "https://followin.io/en/feed/123",
-        ),
     ],
 )
 def test_canonical_url(url: str, expected: str) -> None:
     assert canonical_url(url) == expected
+
+
+def test_followin_share_parameters_are_tracking_on_followin_pages() -> None:
+    url = "https://followin.io/en/feed/123?from=webshare&ic=a&su=b&timezone=8&ts=1700000000&utm_source=x"
+    assert article_url(url) == "https://followin.io/en/feed/123"
 
 
 @pytest.mark.parametrize(
@@ -50,20 +52,21 @@ def test_canonical_url(url: str, expected: str) -> None:
     ],
 )
 def test_followin_article_urls_are_one_page(url: str) -> None:
-    canonical = canonical_url(url)
+    canonical = article_url(url)
     expected = "https://followin.io/en/feed/22870101"
     assert canonical == (expected.replace("https:", "http:") if url.startswith("http:") else expected)
 
 
 def test_followin_languages_stay_apart() -> None:
-    assert canonical_url("https://followin.io/zh-Hans/feed/1/abc") == "https://followin.io/zh-Hans/feed/1"
-    assert canonical_url("https://followin.io/vi/feed/1") != canonical_url("https://followin.io/feed/1")
+    assert article_url("https://followin.io/zh-Hans/feed/1/abc") == "https://followin.io/zh-Hans/feed/1"
+    assert article_url("https://followin.io/vi/feed/1") != article_url("https://followin.io/feed/1")
 
 
-def test_followin_rules_stay_on_followin() -> None:
-    # Another site's /feed/<id> is its own page: no language added, no tail dropped.
-    assert canonical_url("https://example.com/feed/123") == "https://example.com/feed/123"
-    assert canonical_url("https://example.com/feed/123/page2") == "https://example.com/feed/123/page2"
+def test_the_shared_canonicalizer_knows_no_source() -> None:
+    # A /feed/<id> path is just a path to it, on any host: no language added, no tail dropped.
+    for host in ("example.com", "followin.io"):
+        assert canonical_url(f"https://{host}/feed/123/page2") == f"https://{host}/feed/123/page2"
+        assert canonical_url(f"https://{host}/feed/1?from=2") == f"https://{host}/feed/1?from=2"
 
 
 def test_non_numeric_port_does_not_crash() -> None:
@@ -80,19 +83,4 @@ def test_non_numeric_port_does_not_crash() -> None:
 )
 def test_canonical_url_is_idempotent(url: str) -> None:
     assert canonical_url(canonical_url(url)) == canonical_url(url)
-
-
-@pytest.mark.parametrize(
-    ("url", "article_id"),
-    [
-        ("https://followin.io/en/feed/22870101", "22870101"),
-        ("https://followin.io/feed/22870101", "22870101"),
-        ("https://followin.io/zh-Hant/feed/3220153/c2hhcmU=", "3220153"),
-        ("/vi/feed/42", "42"),
-        ("https://followin.io/en/kol/123", None),
-        ("https://followin.io/en/news", None),
-        ("https://example.com/feed/123", None),
-    ],
-)
-def test_followin_article_id(url: str, article_id: str | None) -> None:
-    assert followin_article_id(url) == article_id
+    assert article_url(article_url(url)) == article_url(url)
