@@ -5,7 +5,8 @@ written ``STORE_BATCH_SIZE`` at a time, one transaction per batch, in a worker t
 crawl keeps downloading while a batch is written. A batch that fails is retried (connection
 trouble) or split to find the bad item (data trouble); what cannot be written is set aside,
 never dropped: in the ``failed_items`` table, or, when the database stays away, in a JSON-lines
-file under ``FAILED_ITEMS_DIR``. Both replay with ``scrapy ingest``.
+file under ``FAILED_ITEMS_DIR``. Both replay with ``scrapy crawl ingest`` (``-a failed=1``,
+``-a path=FILE``).
 """
 
 from __future__ import annotations
@@ -173,7 +174,7 @@ class StorePipeline:
             self._spill([item], again)
 
     def _spill(self, batch: list[dict[str, Any]], exc: Exception) -> None:
-        """The database is away: keep the batch on disk for `scrapy ingest FILE`."""
+        """The database is away: keep the batch on disk for `scrapy crawl ingest -a path=FILE`."""
         self.failed_dir.mkdir(parents=True, exist_ok=True)
         path = self.failed_dir / f"run-{self.run_id}.jsonl"
         with path.open("a", encoding="utf-8") as out:

@@ -336,7 +336,7 @@ class ArticleWriter:
             self.conn.execute(_BANDS_DELETE_SQL, (keys, owners))
 
     def set_aside(self, article: Mapping[str, Any], error: str, run_id: int | None) -> None:
-        """Keep an item whose write failed, whole, for `scrapy ingest --failed`."""
+        """Keep an item whose write failed, whole, for `scrapy crawl ingest -a failed=1`."""
         with self.conn.transaction():
             self.conn.execute(
                 "INSERT INTO failed_items (run_id, item, error) VALUES (%s, %s, %s)",

@@ -21,13 +21,9 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from pipelines.text import fingerprint
+from tests.shared_data import shared_file
 
-_BENCHMARK = Path("eval/article-extraction-benchmark/ground-truth.json")
-# The shared folder sits beside the checkout (../shared, as its README says); or at /work/shared.
-EVAL_FILE_CANDIDATES = (
-    Path(__file__).resolve().parents[3] / "shared" / _BENCHMARK,
-    Path("/work/shared") / _BENCHMARK,
-)
+EVAL_FILE = "eval/article-extraction-benchmark/ground-truth.json"  # under ../shared
 
 
 @dataclass(frozen=True)
@@ -39,16 +35,8 @@ class Pair:
     source: str  # the article id(s) or flash template it came from
 
 
-def eval_file() -> Path | None:
-    """The benchmark's ground-truth file, or None where the shared folder is absent."""
-    return next((path for path in EVAL_FILE_CANDIDATES if path.is_file()), None)
-
-
 def _load(path: Path | None) -> dict[str, dict[str, str]]:
-    path = path or eval_file()
-    if path is None:
-        raise FileNotFoundError("the shared article-extraction benchmark is not available")
-    data = json.loads(path.read_text(encoding="utf-8"))
+    data = json.loads((path or shared_file(EVAL_FILE)).read_text(encoding="utf-8"))
     return {key: data[key] for key in sorted(data)}
 
 

@@ -5,12 +5,9 @@ from __future__ import annotations
 import pytest
 
 from pipelines.text import fingerprint as fp
-from tests.dedupe.pairs import Fingerprint, Pair, build_pairs, eval_file, fingerprint_pairs, score
+from tests.dedupe.pairs import Fingerprint, Pair, build_pairs, fingerprint_pairs, score
 
-pytestmark = pytest.mark.skipif(
-    eval_file() is None,
-    reason="the shared article-extraction benchmark (../shared/eval/) is not available here",
-)
+# The pairs are built from ../shared/eval (tests/shared_data.py): without it these tests fail.
 
 
 @pytest.fixture(scope="module")

@@ -14,6 +14,7 @@ import pytest
 
 from pipelines.text.boilerplate import all_rules
 from pipelines.text.cleaning import clean_article, clean_text
+from tests.shared_data import shared_file
 
 GOLDEN = Path(__file__).parent / "golden"
 MANIFEST = json.loads((GOLDEN / "manifest.json").read_text(encoding="utf-8"))
@@ -59,8 +60,6 @@ def test_every_rule_fires_in_some_golden_case() -> None:
 
 
 def test_real_followin_page_from_shared_samples() -> None:
-    # The golden copy must stay the page the reference describes, when that file is around.
-    shared = Path("/work/shared/samples/followin-article-ai-expansion-2026.txt")
-    if not shared.exists():
-        pytest.skip("shared samples not mounted")
+    # The golden copy must stay the page the reference describes (../shared/samples).
+    shared = shared_file("samples/followin-article-ai-expansion-2026.txt")
     assert _input("followin_sample_page") == shared.read_text(encoding="utf-8")

@@ -62,7 +62,7 @@ CREATE INDEX articles_published_at ON articles (published_at DESC);
 CREATE INDEX articles_url ON articles (url);
 
 -- Items whose write failed for good (bad data, or the database stayed away): kept whole,
--- replayable with `scrapy ingest --failed`.
+-- replayable with `scrapy crawl ingest -a failed=1`.
 CREATE TABLE failed_items (
     id          bigserial PRIMARY KEY,
     run_id      bigint REFERENCES crawl_runs (id) ON DELETE SET NULL,
