@@ -204,6 +204,12 @@ def selected_rules(names: tuple[str, ...]) -> RuleSet:
     return load_rules(names=names)
 
 
+@lru_cache(maxsize=256)
+def _rules_for(source: str | None, langs: tuple[str | None, ...]) -> RuleSet:
+    # Per article: the file look-ups of rule_files are made once per (source, languages).
+    return selected_rules(rule_files(source, langs))
+
+
 def strip_boilerplate(
     paragraphs: list[str],
     hits: Counter[str],
@@ -217,7 +223,7 @@ def strip_boilerplate(
 
     Author and platform come from the first removed byline that names them.
     """
-    rules = selected_rules(rule_files(source, langs))
+    rules = _rules_for(source, tuple(langs))
     line, line_or_header, trailer = rules._index["line"], rules._line_or_header, rules._index["trailer"]
     title_key = title.casefold() if title else None
     kept: list[str] = []
