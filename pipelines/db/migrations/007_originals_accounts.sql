@@ -57,26 +57,34 @@ FROM articles a
 JOIN sources s ON s.id = a.source_id;
 
 -- An outlet is the source and the account that posted there (author is now a person, often NULL).
+-- The rest as migration 004 defined it.
 CREATE OR REPLACE VIEW story_feed AS
 SELECT st.id AS story_id,
        st.canonical_article_id,
        c.url AS canonical_url,
-       c.lang AS canonical_lang,
+       CASE WHEN c.is_machine_translated OR c.original_lang IS NULL
+                 OR split_part(c.lang, '-', 1) = c.original_lang
+            THEN c.lang ELSE c.original_lang END AS canonical_lang,
        c.title AS canonical_title,
        c.published_at,
        agg.first_seen_at,
        agg.last_seen_at,
        agg.articles,
        agg.sources,
-       agg.languages
+       agg.languages,
+       agg.source_names,
+       agg.langs
 FROM stories st
 JOIN LATERAL (
     SELECT min(a.first_seen_at) AS first_seen_at,
            max(a.last_seen_at) AS last_seen_at,
            count(*) AS articles,
            count(DISTINCT (a.source_id, coalesce(a.account, ''))) AS sources,
-           count(DISTINCT a.lang) AS languages
-    FROM articles a
+           count(DISTINCT a.lang) AS languages,
+           array_agg(DISTINCT s.name ORDER BY s.name) AS source_names,
+           array_agg(DISTINCT a.lang ORDER BY a.lang) AS langs
+    FROM articles a JOIN sources s ON s.id = a.source_id
     WHERE a.story_id = st.id
 ) agg ON true
-LEFT JOIN articles c ON c.id = st.canonical_article_id;
+LEFT JOIN articles c ON c.id = st.canonical_article_id
+WHERE st.merged_into IS NULL;
