@@ -84,7 +84,13 @@ def test_rows_stored_before_migration_007_get_accounts_then_clean_originals(
             " %s, 'Bitcoin up', %s, 'zh', '比特币上涨', %s, true, '链闻日报', %s, '\\x00')",
             (TRANSLATION, TRANSLATION, ORIGINAL, Jsonb({"id": 7, "nickname": "链闻日报"})),
         )
+        old_item = {"external_id": "8", "original_body": ORIGINAL, "author": "链闻日报",
+                    "raw": {"id": 8, "nickname": "链闻日报"}}  # fmt: skip
+        conn.execute("INSERT INTO failed_items (item, error) VALUES (%s, 'x')", (Jsonb(old_item),))
         assert "007_originals_accounts.sql" in apply_all(conn, MIGRATIONS_DIR)
+        (item,) = conn.execute("SELECT item FROM failed_items").fetchone()
+        assert (item["raw_original_body"], item["account"]) == (ORIGINAL, "链闻日报")
+        assert "author" not in item  # it was the account
         moved = conn.execute(
             "SELECT author, account, raw_original_title, raw_original_body FROM article_feed"
         ).fetchone()

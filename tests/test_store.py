@@ -9,6 +9,7 @@ from typing import Any
 
 import psycopg
 
+from crawler.spiders.ingest import item_from_json
 from pipelines.db.writer import ArticleWriter
 from tests.conftest import run_scrapy
 
@@ -104,3 +105,11 @@ def test_unreachable_database_fails_fast_with_a_message(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert "cannot connect to PostgreSQL" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_an_item_kept_before_migration_007_replays_with_its_original_as_the_raw_one() -> None:
+    old = item_from_json({"external_id": "1", "original_title": "标题", "original_body": "<p>正文</p>"})
+    assert (old["raw_original_title"], old["raw_original_body"]) == ("标题", "<p>正文</p>")
+    assert "original_body" not in old  # derived again by cleaning
+    new = item_from_json({"raw_original_body": "<p>正文</p>", "original_body": "正文"})
+    assert (new["raw_original_body"], new["original_body"]) == ("<p>正文</p>", "正文")

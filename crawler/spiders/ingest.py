@@ -28,6 +28,10 @@ _DATETIMES = ("published_at", "fetched_at")
 
 def item_from_json(data: dict[str, Any]) -> ArticleItem:
     known = {k: v for k, v in data.items() if k in ArticleItem.fields}
+    if "raw_original_title" not in data and "raw_original_body" not in data:
+        # Kept before migration 007, when original_* held the source's text: it is the raw one.
+        known["raw_original_title"] = known.pop("original_title", None)
+        known["raw_original_body"] = known.pop("original_body", None)
     for name in _DATETIMES:
         if isinstance(known.get(name), str):
             known[name] = datetime.fromisoformat(known[name])

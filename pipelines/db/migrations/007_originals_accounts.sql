@@ -22,6 +22,17 @@ SET account = raw ->> 'nickname',
     author = CASE WHEN author IS DISTINCT FROM raw ->> 'nickname' THEN author END
 WHERE raw ->> 'nickname' IS NOT NULL;
 
+-- Items set aside before this migration replay as items of today (scrapy crawl ingest -a failed=1).
+UPDATE failed_items
+SET item = item || jsonb_build_object('raw_original_title', item -> 'original_title',
+                                      'raw_original_body', item -> 'original_body')
+WHERE NOT item ? 'raw_original_body';
+UPDATE failed_items
+SET item = (item - 'author') || jsonb_build_object('account', item -> 'raw' -> 'nickname')
+           || CASE WHEN item ->> 'author' IS DISTINCT FROM item -> 'raw' ->> 'nickname'
+                   THEN jsonb_build_object('author', item -> 'author') ELSE '{}' END
+WHERE item -> 'raw' ->> 'nickname' IS NOT NULL AND NOT item ? 'account';
+
 CREATE OR REPLACE VIEW article_feed AS
 SELECT a.id,
        s.name AS source,
