@@ -159,8 +159,10 @@ def _tags(values: dict[str, Any], counts: Counter[str]) -> None:
         symbol = tag.get("symbol") if isinstance(tag, dict) else None
         if not isinstance(name, str) or not name.strip():
             continue
-        fixed = {"name": storable_text(name)[:TAG_NAME_MAX]}
-        fixed["symbol"] = storable_text(symbol)[:TAG_NAME_MAX] if isinstance(symbol, str) and symbol else None
+        fixed: dict[str, str | None] = {
+            "name": storable_text(name)[:TAG_NAME_MAX],
+            "symbol": storable_text(symbol)[:TAG_NAME_MAX] if isinstance(symbol, str) and symbol else None,
+        }
         if fixed["name"] != name or fixed["symbol"] != (symbol or None):
             counts["repaired/tags"] += 1
         kept.append(fixed)

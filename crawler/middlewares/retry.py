@@ -73,7 +73,9 @@ class BackoffRetryMiddleware(RetryMiddleware):
         if self.paused_until.get(key, 0.0) > time.monotonic():
             self._hold(key, request)
 
-    def process_response(self, request: Request, response: Response) -> Request | Response:
+    def process_response(  # type: ignore[override]  # Scrapy 2.19 no longer passes the spider
+        self, request: Request, response: Response
+    ) -> Request | Response:
         if request.meta.get("dont_retry", False) or response.status not in self.retry_http_codes:
             return response
         delay = self.backoff_base * 2 ** request.meta.get("retry_times", 0)

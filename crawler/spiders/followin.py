@@ -301,7 +301,7 @@ class FollowinSpider(scrapy.Spider):
     # --- trouble ---------------------------------------------------------------------------
     def _text(self, response: Response) -> str:
         """The body as text: Followin serves UTF-8 whatever a header says; bad bytes are counted."""
-        content_type = response.headers.get(b"Content-Type", b"").decode("latin-1")
+        content_type = (response.headers.get(b"Content-Type") or b"").decode("latin-1")
         declared = _CHARSET.search(content_type)
         if declared and declared[1].lower().replace("_", "-") not in ("utf-8", "utf8"):
             logger.warning("Charset %.40s declared by %s ignored: read as UTF-8", declared[1], response.url)
@@ -337,7 +337,7 @@ class FollowinSpider(scrapy.Spider):
 
     def on_dropped(self, request: scrapy.Request, spider: scrapy.Spider) -> None:
         """A redirect back to a page already seen is dropped by the duplicate filter: a loop."""
-        visited = request.meta.get("redirect_urls") or ()
+        visited: list[str] = request.meta.get("redirect_urls") or []
         if request.url in visited:
             logger.error("Request failed %s: redirect loop (back to %s)", visited[0], request.url)
             self.count.request_failed("redirect_loop")
