@@ -26,8 +26,10 @@ FAILED_ITEMS_DIR = "var/failed"  # batches kept here when the database stays awa
 # Near-duplicate threshold: estimated Jaccard similarity of two cleaned texts, 0..1.
 DEDUPE_THRESHOLD = 0.5
 
-# clean -> fingerprint -> store (story decision and write, in one transaction per batch)
+# validate (storable, bounded, plausible: pipelines/validation.py) -> clean -> fingerprint
+# -> store (story decision and write, in one transaction per batch)
 ITEM_PIPELINES = {
+    "pipelines.validate.ValidatePipeline": 100,
     "pipelines.clean.CleanPipeline": 300,
     "pipelines.fingerprint.FingerprintPipeline": 500,
     "pipelines.store.StorePipeline": 800,

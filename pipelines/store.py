@@ -83,8 +83,8 @@ class StorePipeline:
         self.writer = ArticleWriter(conn, self.threshold)
         spider = self.crawler.spider
         assert spider is not None  # pipelines open with their spider
-        args = getattr(spider, "arguments", None) or {}
-        self.run_id = self.writer.start_run(spider.name, args)
+        params = getattr(spider, "params", None)  # crawler/params.py: every spider declares its arguments
+        self.run_id = self.writer.start_run(spider.name, params.to_json() if params is not None else {})
         self.stats.set_value("store/run_id", self.run_id)
         logger.info("Storing into %s as crawl run %s", redact(conn.info.dsn), self.run_id)
 

@@ -46,7 +46,10 @@ def summarize(stats: Mapping[str, Any], reason: str) -> str:
     dedupe = total("dedupe/")
     if dedupe:
         lines.append("  duplicates: " + ", ".join(f"{k} {v}" for k, v in dedupe.items()))
-    drops = total("item_dropped_reasons_count/")
+    drops = total("validate/dropped/")  # by reason (pipelines/validate.py); other stages' drops after
+    others = stats.get("item_dropped_count", 0) - sum(drops.values())
+    if others > 0:
+        drops["by later stages"] = others
     if drops:
         lines.append("  dropped: " + ", ".join(f"{k} {v}" for k, v in drops.items()))
     by_source = total("source/")  # each spider counts its trouble as source/<name>/<what>

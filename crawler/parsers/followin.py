@@ -21,20 +21,57 @@ _NEXT_DATA = re.compile(
 )
 
 
+# Followin ids are positive 64-bit integers; anything longer is not an id.
+_MAX_ID_DIGITS = 19
+_MAX_ID = 2**63 - 1
+
+
 class PageDataError(ValueError):
-    """The page has no usable Next.js data: malformed, or not the page we expected."""
+    """The page has no usable Next.js data: malformed, or not the page we expected.
+
+    ``reason`` is a short stable name for the crawl stats; the message says more, for the log.
+    """
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+def decode_page(body: bytes) -> tuple[str, bool]:
+    """A page's text, read as UTF-8 whatever charset it declares (Next.js pages are UTF-8).
+
+    Returns the text and whether invalid bytes had to be replaced. Empty and binary bodies are
+    not pages: :class:`PageDataError`.
+    """
+    if not body.strip():
+        raise PageDataError("empty_page", "the page is empty")
+    if b"\x00" in body[:4096]:
+        raise PageDataError("binary_page", "the page is binary data, not HTML or JSON")
+    try:
+        return body.decode("utf-8"), False
+    except UnicodeDecodeError:
+        return body.decode("utf-8", errors="replace"), True
+
+
+def load_json(text: str, what: str) -> Any:
+    """``json.loads`` whose every failure is a :class:`PageDataError` (syntax, depth, huge numbers)."""
+    try:
+        return json.loads(text)
+    except RecursionError:
+        raise PageDataError("json_too_deep", f"{what} is nested too deeply to read") from None
+    except ValueError as exc:  # JSONDecodeError, and numbers longer than Python reads
+        raise PageDataError("invalid_json", f"{what} is not valid JSON: {exc}") from None
 
 
 def next_data(html: str) -> dict[str, Any]:
     match = _NEXT_DATA.search(html)
     if not match:
-        raise PageDataError("no __NEXT_DATA__ script in the page")
-    try:
-        data = json.loads(match["json"])
-    except json.JSONDecodeError as exc:
-        raise PageDataError(f"__NEXT_DATA__ is not valid JSON: {exc}") from None
+        if "__NEXT_DATA__" in html:
+            raise PageDataError("truncated_next_data", "__NEXT_DATA__ script is not closed: page cut short")
+        raise PageDataError("no_next_data", "no __NEXT_DATA__ script in the page")
+    data = load_json(match["json"], "__NEXT_DATA__")
     if not isinstance(data, dict):
-        raise PageDataError("__NEXT_DATA__ is not a JSON object")
+        raise PageDataError("next_data_not_object", "__NEXT_DATA__ is not a JSON object")
     return data
 
 
@@ -57,26 +94,50 @@ def query_data(data: dict[str, Any], name: str) -> Any:
 class FeedPage:
     """One page of a feed list: the list API's ``data`` or an infinite query's first page."""
 
-    items: list[dict[str, Any]] = field(default_factory=list)
+    items: list[dict[str, Any]] = field(default_factory=list)  # each with a valid integer "id"
     has_more: bool = False
     cursor: str | None = None
+    skipped: int = 0  # entries that are not an object with an article id
 
 
 def feed_page(data: Any) -> FeedPage:
-    """Read ``{list, has_more, last_cursor}``, also inside the infinite-query ``pages[0]`` shape."""
+    """Read ``{list, has_more, last_cursor}``, also inside the infinite-query ``pages[0]`` shape.
+
+    A ``list`` that is not a list is a malformed page (:class:`PageDataError`); bad entries in it
+    are skipped and counted in ``skipped``.
+    """
     if isinstance(data, dict) and isinstance(data.get("pages"), list):
         data = data["pages"][0] if data["pages"] else {}
     if not isinstance(data, dict):
         return FeedPage()
-    items = [i for i in data.get("list") or [] if isinstance(i, dict) and _int(i.get("id")) is not None]
+    listed = data.get("list")
+    if listed is None:
+        listed = []
+    if not isinstance(listed, list):
+        raise PageDataError("list_not_a_list", f"the feed's list is {type(listed).__name__}, not a list")
+    items = [i for i in listed if isinstance(i, dict) and article_id(i.get("id")) is not None]
     cursor = data.get("last_cursor")
-    return FeedPage(items, bool(data.get("has_more")) and bool(cursor), str(cursor) if cursor else None)
+    cursor = cursor if isinstance(cursor, str | int) and not isinstance(cursor, bool) else None
+    return FeedPage(
+        items, bool(data.get("has_more")) and bool(cursor), str(cursor) if cursor else None,
+        skipped=len(listed) - len(items),
+    )  # fmt: skip
+
+
+def article_id(value: Any) -> int | None:
+    """A Followin article id: a positive integer of at most 19 digits (int or digit string)."""
+    number = _int(value)
+    return number if number is not None and 0 < number <= _MAX_ID else None
 
 
 def publish_time(value: Any) -> datetime | None:
-    """Milliseconds since the epoch (int, float or digit string) as an aware UTC datetime."""
+    """Milliseconds since the epoch (int, float or digit string) as an aware UTC datetime.
+
+    Any representable time is returned, however absurd: whether it is plausible is for the
+    validation step to say (pipelines/validation.py), which counts what it refuses.
+    """
     millis = _int(value)
-    if millis is None or millis <= 0:
+    if millis is None:
         return None
     try:
         return datetime.fromtimestamp(millis / 1000, UTC)
@@ -127,6 +188,25 @@ def article_fields(info: dict[str, Any], thread: Any, lang: str) -> dict[str, An
     }
 
 
+_TEXT_FIELDS = ("title", "translated_title", "content", "translated_content", "full_content",
+                "translated_full_content", "source_url", "nickname", "source_lang")  # fmt: skip
+
+
+def wrong_types(info: dict[str, Any], thread: Any = None) -> list[str]:
+    """Names of the page's fields that are present but not of their type: each costs its field."""
+    wrong = [n for n in _TEXT_FIELDS if info.get(n) is not None and not isinstance(info[n], str)]
+    if info.get("publish_time") is not None and publish_time(info["publish_time"]) is None:
+        wrong.append("publish_time")
+    if info.get("tags") is not None and not isinstance(info["tags"], list):
+        wrong.append("tags")
+    related = info.get("related_feeds")
+    if related is not None and _int(related) is None:
+        wrong.append("related_feeds")
+    if thread is not None and not isinstance(_get(thread, "list"), list):
+        wrong.append("thread")
+    return wrong
+
+
 def tags(value: Any) -> list[dict[str, str | None]]:
     found = []
     for tag in value if isinstance(value, list) else []:
@@ -164,8 +244,11 @@ def _int(value: Any) -> int | None:
         return value
     if isinstance(value, float) and value.is_integer():
         return int(value)
-    if isinstance(value, str) and value.strip().isdigit():
-        return int(value.strip())
+    if isinstance(value, str):
+        digits = value.strip()
+        body = digits[1:] if digits.startswith("-") else digits
+        if body.isascii() and body.isdigit() and len(body) <= _MAX_ID_DIGITS:
+            return int(digits)
     return None
 
 

@@ -12,24 +12,45 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import AsyncIterator, Iterator
-from datetime import UTC, date, datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import scrapy
+from scrapy import signals
+from scrapy.crawler import Crawler
+from scrapy.exceptions import DownloadCancelledError, IgnoreRequest
 from scrapy.http import JsonRequest, Response
+from scrapy.spidermiddlewares.httperror import HttpError
 
 from crawler.items import ArticleItem
+from crawler.params import (
+    ArgumentError,
+    SpiderParams,
+    boolean,
+    day,
+    id_list,
+    one_or_more_of,
+    param,
+    whole_number,
+)
 from crawler.parsers.followin import (
     FeedPage,
     PageDataError,
     article_fields,
+    article_id,
     article_url,
+    decode_page,
     feed_page,
+    load_json,
     next_data,
     publish_time,
     query_data,
+    wrong_types,
 )
+from pipelines.validation import EARLIEST_PUBLISHED
 
 logger = logging.getLogger(__name__)
 
@@ -37,6 +58,8 @@ logger = logging.getLogger(__name__)
 STATS = "source/followin"
 API_OK = 2000
 PAGE_SIZE = 20
+# Languages Followin serves pages in (URLs show en, zh-Hans, zh-Hant, vi; the API also lists ko).
+LANGS = ("en", "zh-Hans", "zh-Hant", "vi", "ko")
 # Start-point kinds: (page path, the page's feed query, the list API path).
 LISTS = {
     "news": ("news", "/feed/list/recommended/news", "/feed/list/recommended/news"),
@@ -44,60 +67,101 @@ LISTS = {
     "topic": ("topic/{id}", "/feed/list/topic", "/feed/list/topic"),
     "tag": ("tag/{id}", "/feed/list/tag", "/feed/list/tag"),
 }
+_ARTICLE_PATH = re.compile(r"/feed/(\d+)(?:[/?#]|$)")
+_CHARSET = re.compile(r"charset=[\"']?([\w.:-]+)", re.IGNORECASE)
 
 
-def _ids(value: str | None, name: str) -> list[int]:
-    if not value:
-        return []
-    try:
-        return [int(v) for v in str(value).split(",") if v.strip()]
-    except ValueError:
-        raise ValueError(f"-a {name}= takes comma-separated integer ids, got {value!r}") from None
+@dataclass(frozen=True)
+class FollowinParams(SpiderParams):
+    langs: tuple[str, ...] = param(("en",), one_or_more_of(LANGS), "page languages, comma-separated")
+    max_pages: int = param(3, whole_number(1, 10_000), "list pages per start point, 1 to 10000")
+    since: datetime | None = param(
+        None, day, "a date YYYY-MM-DD: stop following a list at articles published before it (UTC)"
+    )
+    kol: tuple[int, ...] = param((), id_list, "start from these KOL (account) pages, comma-separated ids")
+    topic: tuple[int, ...] = param((), id_list, "start from these topic pages, comma-separated ids")
+    tag: tuple[int, ...] = param((), id_list, "start from these tag pages, comma-separated ids")
+    ids: tuple[int, ...] = param((), id_list, "fetch these articles, comma-separated ids")
+    news: bool | None = param(
+        None, boolean, "follow the flash-news list (1/0); default: yes, unless other start points are given"
+    )
+
+    def check(self) -> None:
+        if self.news is False and not self.chosen:
+            raise ArgumentError("-a news=0 and no kol=, topic=, tag= or ids=: nothing to crawl")
+
+    @property
+    def chosen(self) -> bool:
+        """Start points other than the news list were asked for."""
+        return bool(self.kol or self.topic or self.tag or self.ids)
+
+
+class Stats:
+    """Every stat this spider counts, named in one place (``source/followin/...``)."""
+
+    def __init__(self, spider: scrapy.Spider) -> None:
+        self.spider = spider
+
+    def inc(self, name: str, count: int = 1) -> None:
+        self.spider.crawler.stats.inc_value(f"{STATS}/{name}", count)
+
+    def list_page(self) -> None:
+        self.inc("list_pages")
+
+    def article(self, lang: str) -> None:
+        self.inc(f"articles/{lang}")
+
+    def malformed(self, reason: str) -> None:
+        self.inc("malformed_page")
+        self.inc(f"malformed_page/{reason}")
+
+    def api_error(self, code: str) -> None:
+        self.inc("api_error")
+        self.inc(f"api_error/{code}")
+
+    def request_failed(self, reason: str) -> None:
+        self.inc("request_failed")
+        self.inc(f"request_failed/{reason}")
+
+    def skipped_entries(self, count: int) -> None:
+        self.inc("list_entry_skipped", count)
+
+    def wrong_type(self, field: str) -> None:
+        self.inc(f"wrong_type/{field}")
+
+    def invalid_utf8(self) -> None:
+        self.inc("invalid_utf8")
+
+    def charset_ignored(self) -> None:
+        self.inc("charset_ignored")
 
 
 class FollowinSpider(scrapy.Spider):
     name = "followin"
+    params_class = FollowinParams
     # Where pages and the list API are fetched; -s overrides them (a mirror, the fixture site).
     custom_settings = {
         "FOLLOWIN_BASE_URL": "https://followin.io",
         "FOLLOWIN_API_URL": "https://api.followin.io",
     }
 
-    def __init__(
-        self,
-        langs: str = "en",
-        max_pages: str | int = 3,
-        since: str | None = None,
-        kol: str | None = None,
-        topic: str | None = None,
-        tag: str | None = None,
-        ids: str | None = None,
-        news: str | None = None,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(**kwargs)
-        self.langs = [lang.strip() for lang in str(langs).split(",") if lang.strip()]
-        if not self.langs:
-            raise ValueError("-a langs= needs at least one language, e.g. langs=en,zh-Hans")
-        try:
-            self.max_pages = int(max_pages)
-        except ValueError:
-            raise ValueError(f"-a max_pages= takes a whole number, got {max_pages!r}") from None
-        try:
-            day = date.fromisoformat(since) if since else None
-        except ValueError:
-            raise ValueError(f"-a since= takes a date YYYY-MM-DD, got {since!r}") from None
-        self.since = datetime(day.year, day.month, day.day, tzinfo=UTC) if day else None
-        self.start_points = {k: _ids(v, k) for k, v in {"kol": kol, "topic": topic, "tag": tag}.items()}
-        self.article_ids = _ids(ids, "ids")
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> FollowinSpider:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        crawler.signals.connect(spider.on_dropped, signal=signals.request_dropped)
+        return spider
+
+    def __init__(self, params: FollowinParams | None = None, **kwargs: Any) -> None:
+        super().__init__()
+        self.params = FollowinParams.for_spider(params, kwargs)
+        self.langs = list(self.params.langs)
+        self.max_pages = self.params.max_pages
+        self.since = self.params.since
+        self.start_points = {"kol": self.params.kol, "topic": self.params.topic, "tag": self.params.tag}
+        self.article_ids = list(self.params.ids)
         # The flash-news list is the default start point; with others given, only on request.
-        chosen = any(self.start_points.values()) or bool(self.article_ids)
-        self.news = str(news).lower() in ("1", "true", "yes") if news is not None else not chosen
-        # Recorded with the crawl run, so a run can be understood and repeated.
-        self.arguments = {
-            "langs": self.langs, "max_pages": self.max_pages, "since": since,
-            "kol": kol, "topic": topic, "tag": tag, "ids": ids, "news": self.news,
-        }
+        self.news = self.params.news if self.params.news is not None else not self.params.chosen
+        self.count = Stats(self)
 
     @property
     def base_url(self) -> str:
@@ -109,8 +173,8 @@ class FollowinSpider(scrapy.Spider):
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         for lang in self.langs:
-            for article_id in self.article_ids:
-                yield self._article_request(article_id, lang)
+            for wanted in self.article_ids:
+                yield self._article_request(wanted, lang)
             lists: list[tuple[str, int | None]] = [(k, i) for k, v in self.start_points.items() for i in v]
             if self.news:
                 lists.insert(0, ("news", None))
@@ -126,41 +190,45 @@ class FollowinSpider(scrapy.Spider):
     # --- lists -----------------------------------------------------------------------------
     def parse_list_page(self, response: Response, lang: str, kind: str, list_id: int | None) -> Iterator[Any]:
         try:
-            data = next_data(response.text)
+            page = feed_page(query_data(next_data(self._text(response)), LISTS[kind][1]))
         except PageDataError as exc:
-            yield from self._malformed(response, exc)
+            self._malformed(response, exc)
             return
-        page = feed_page(query_data(data, LISTS[kind][1]))
-        yield from self._follow_page(page, 1, lang, kind, list_id)
+        yield from self._follow_page(response, page, 1, lang, kind, list_id)
 
     def parse_list_api(
         self, response: Response, lang: str, kind: str, list_id: int | None, page_no: int
     ) -> Iterator[Any]:
         try:
-            answer = json.loads(response.text)
-        except json.JSONDecodeError as exc:
-            yield from self._malformed(response, PageDataError(f"list API answer is not JSON: {exc}"))
+            answer = load_json(self._text(response), "the list API answer")
+            code = answer.get("code") if isinstance(answer, dict) else None
+            if code != API_OK:
+                msg = answer.get("msg") if isinstance(answer, dict) else None
+                name = str(code)[:20] if isinstance(code, int | str) else type(code).__name__
+                logger.error("Followin API error %s (%.200s) at %s page %d", name, msg, response.url, page_no)
+                self.count.api_error(name)
+                return
+            page = feed_page(answer.get("data"))
+        except PageDataError as exc:
+            self._malformed(response, exc)
             return
-        code = answer.get("code") if isinstance(answer, dict) else None
-        if code != API_OK:
-            msg = answer.get("msg") if isinstance(answer, dict) else None
-            logger.error("Followin API error %s (%s) at %s page %d", code, msg, response.url, page_no)
-            self.crawler.stats.inc_value(f"{STATS}/api_error")
-            self.crawler.stats.inc_value(f"{STATS}/api_error/{code}")
-            return
-        yield from self._follow_page(feed_page(answer.get("data")), page_no, lang, kind, list_id)
+        yield from self._follow_page(response, page, page_no, lang, kind, list_id)
 
     def _follow_page(
-        self, page: FeedPage, page_no: int, lang: str, kind: str, list_id: int | None
+        self, response: Response, page: FeedPage, page_no: int, lang: str, kind: str, list_id: int | None
     ) -> Iterator[scrapy.Request]:
-        self.crawler.stats.inc_value(f"{STATS}/list_pages")
+        self.count.list_page()
+        if page.skipped:
+            logger.warning("%d list entries without an article id skipped at %s", page.skipped, response.url)
+            self.count.skipped_entries(page.skipped)
         reached_since = False
         for entry in page.items:
             published = publish_time(entry.get("publish_time"))
-            if self.since and published and published < self.since:
+            # An absurd time (before 1990) must not end the list: it is the validation step's to count.
+            if self.since and published and EARLIEST_PUBLISHED <= published < self.since:
                 reached_since = True  # lists are newest first: the rest is older too
                 continue
-            yield self._article_request(int(entry["id"]), lang)
+            yield self._article_request(article_id(entry["id"]) or 0, lang)
         if not page.has_more or reached_since:
             return
         if page_no >= self.max_pages:
@@ -197,19 +265,27 @@ class FollowinSpider(scrapy.Spider):
 
     def parse_article(self, response: Response, lang: str) -> Iterator[Any]:
         try:
-            data = next_data(response.text)
+            data = next_data(self._text(response))
+            info = query_data(data, "/feed/info")
+            if not isinstance(info, dict) or info.get("id") is None:
+                raise PageDataError("no_feed_info", "no /feed/info data in the page")
+            # The page must be the article its URL names: another id would overwrite that article.
+            in_url = _ARTICLE_PATH.search(response.url)
+            if in_url is None or article_id(info["id"]) != int(in_url[1]):
+                raise PageDataError("id_mismatch", f"the page's id {str(info['id'])[:40]!r} is not its URL's")
+            thread = query_data(data, "/feed/thread")
+            fields = article_fields(info, thread, lang)
+            if not fields["raw_title"] and not fields["raw_body"]:
+                raise PageDataError("no_text", "article has neither title nor body")
         except PageDataError as exc:
-            yield from self._malformed(response, exc)
+            self._malformed(response, exc)
             return
-        info = query_data(data, "/feed/info")
-        if not isinstance(info, dict) or info.get("id") is None:
-            yield from self._malformed(response, PageDataError("no /feed/info data in the page"))
-            return
-        fields = article_fields(info, query_data(data, "/feed/thread"), lang)
-        if not fields["raw_title"] and not fields["raw_body"]:
-            yield from self._malformed(response, PageDataError("article has neither title nor body"))
-            return
-        self.crawler.stats.inc_value(f"{STATS}/articles/{lang}")
+        wrong = wrong_types(info, thread)
+        if wrong:
+            logger.warning("Fields of an unexpected type ignored at %s: %s", response.url, ", ".join(wrong))
+            for name in wrong:
+                self.count.wrong_type(name)
+        self.count.article(lang)
         yield ArticleItem(
             source="followin",
             external_id=str(info["id"]),
@@ -223,12 +299,45 @@ class FollowinSpider(scrapy.Spider):
         )
 
     # --- trouble ---------------------------------------------------------------------------
-    def _malformed(self, response: Response, exc: Exception) -> Iterator[Any]:
+    def _text(self, response: Response) -> str:
+        """The body as text: Followin serves UTF-8 whatever a header says; bad bytes are counted."""
+        content_type = (response.headers.get(b"Content-Type") or b"").decode("latin-1")
+        declared = _CHARSET.search(content_type)
+        if declared and declared[1].lower().replace("_", "-") not in ("utf-8", "utf8"):
+            logger.warning("Charset %.40s declared by %s ignored: read as UTF-8", declared[1], response.url)
+            self.count.charset_ignored()
+        text, replaced = decode_page(response.body)
+        if replaced:
+            logger.warning("Invalid UTF-8 replaced in %s", response.url)
+            self.count.invalid_utf8()
+        return text
+
+    def _malformed(self, response: Response, exc: PageDataError) -> None:
         logger.warning("Malformed page %s: %s", response.url, exc)
-        self.crawler.stats.inc_value(f"{STATS}/malformed_page")
-        return iter(())
+        self.count.malformed(exc.reason)
 
     def on_error(self, failure: Any) -> None:
-        request = failure.request
-        logger.error("Request failed %s: %s", request.url, failure.getErrorMessage())
-        self.crawler.stats.inc_value(f"{STATS}/request_failed")
+        """A request that failed for good: one line with its URL and why, counted by reason."""
+        request, error = failure.request, failure.value
+        if isinstance(error, HttpError):
+            reason, why = f"http_{error.response.status}", f"HTTP {error.response.status}"
+        elif isinstance(error, IgnoreRequest) and "redirections" in str(error):
+            reason, why = "redirect_loop", "too many redirects (a redirect loop?)"
+        elif isinstance(error, IgnoreRequest) and "robots.txt" in str(error):
+            self.count.inc("robots_forbidden")  # not an error: already logged by Scrapy
+            return
+        elif isinstance(error, DownloadCancelledError):
+            self.count.request_failed("too_large")  # Scrapy logged it, with the size and the limit
+            return
+        else:
+            reason = type(error).__name__
+            why = f"{reason}: {failure.getErrorMessage()}" if failure.getErrorMessage() else reason
+        logger.error("Request failed %s: %s", request.url, why)
+        self.count.request_failed(reason)
+
+    def on_dropped(self, request: scrapy.Request, spider: scrapy.Spider) -> None:
+        """A redirect back to a page already seen is dropped by the duplicate filter: a loop."""
+        visited: list[str] = request.meta.get("redirect_urls") or []
+        if request.url in visited:
+            logger.error("Request failed %s: redirect loop (back to %s)", visited[0], request.url)
+            self.count.request_failed("redirect_loop")

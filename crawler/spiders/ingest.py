@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ import scrapy
 from scrapy import signals
 
 from crawler.items import ArticleItem
+from crawler.params import ArgumentError, SpiderParams, boolean, param
 from pipelines.db.connect import connect
 
 logger = logging.getLogger(__name__)
@@ -38,18 +40,31 @@ def item_from_json(data: dict[str, Any]) -> ArticleItem:
     return ArticleItem(**known)
 
 
+def existing_file(text: str) -> str:
+    if not Path(text).is_file():
+        raise ValueError("no such file")
+    return text
+
+
+@dataclass(frozen=True)
+class IngestParams(SpiderParams):
+    path: str | None = param(None, existing_file, "a JSON-lines file of items to replay")
+    failed: bool = param(False, boolean, "1: replay the rows of failed_items not replayed yet")
+
+    def check(self) -> None:
+        if bool(self.path) == self.failed:
+            raise ArgumentError("ingest needs exactly one of -a path=FILE.jsonl or -a failed=1")
+
+
 class IngestSpider(scrapy.Spider):
     name = "ingest"
+    params_class = IngestParams
 
-    def __init__(self, path: str | None = None, failed: str | None = None, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        if bool(path) == bool(failed):
-            raise ValueError("ingest needs exactly one of -a path=FILE.jsonl or -a failed=1")
-        if path and not Path(path).is_file():
-            raise ValueError(f"-a path={path}: no such file")
-        self.path = Path(path) if path else None
+    def __init__(self, params: IngestParams | None = None, **kwargs: Any) -> None:
+        super().__init__()
+        self.params = IngestParams.for_spider(params, kwargs)
+        self.path = Path(self.params.path) if self.params.path else None
         self.replayed: list[int] = []
-        self.arguments = {"path": path, "failed": bool(failed)}
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> IngestSpider:
