@@ -33,6 +33,7 @@ import lxml.html
 import trafilatura
 from lxml.cssselect import CSSSelector
 from lxml.etree import ParserError, XPath
+from trafilatura.settings import use_config
 
 from pipelines.text.language import detect_language
 from pipelines.text.urls import canonical_url
@@ -56,6 +57,13 @@ ARTICLE_BODY_RATIO = 1.5
 # A declared page language is trusted unless the text is, with this confidence, in another one
 # (templates often say lang="en" on every page of a Chinese or Korean site).
 LANG_OVERRIDE_CONFIDENCE = 0.9
+
+# trafilatura falls back to a cruder extraction (paragraphs run together, headline and bylines
+# kept) when its main pass finds fewer than 250 characters: a whole Chinese or Korean article
+# of three paragraphs, or any flash item. 50 keeps real text on those pages; on the benchmark's
+# English pages it changes nothing (F1 0.9471 -> 0.9476).
+TRAFILATURA_CONFIG = use_config()
+TRAFILATURA_CONFIG.set("DEFAULT", "MIN_EXTRACTED_SIZE", "50")
 
 _LD_XPATH = XPath('//script[@type="application/ld+json" or @type="application/ld+json; charset=utf-8"]')
 _META_XPATH = XPath("//meta[@content]")
@@ -162,7 +170,8 @@ def extract_article(
     if body:
         found["body"] = "selector"
     doc = trafilatura.bare_extraction(
-        tree, url=url, include_comments=False, include_tables=True, with_metadata=True, as_dict=False
+        tree, url=url, include_comments=False, include_tables=True, with_metadata=True, as_dict=False,
+        config=TRAFILATURA_CONFIG,
     )
     text = (getattr(doc, "text", None) or "").strip()
     if not body:

@@ -16,18 +16,14 @@ import json
 import re
 import time
 from collections.abc import Callable
-from pathlib import Path
 
 import trafilatura
 
 from pipelines.text.cleaning import clean_article
 from pipelines.text.extract import extract_article
+from tests.sources.server import shared_dir
 
-_ROOT = Path(__file__).resolve().parents[2]
-# ../shared beside the project (a clone), or two levels up (a worktree under wt/).
-BENCHMARK = next(
-    (p for p in (_ROOT.parent / "shared", _ROOT.parent.parent / "shared") if p.is_dir()), _ROOT.parent / "shared"
-) / "eval" / "article-extraction-benchmark"
+BENCHMARK = shared_dir() / "eval" / "article-extraction-benchmark"
 _TOKEN = re.compile(r"\w+")
 
 

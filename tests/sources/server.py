@@ -79,6 +79,16 @@ class StaticSite:
         self.server.server_close()
 
 
+def shared_dir() -> Path:
+    """The team's shared folder (samples, eval sets): ../shared beside a clone, or two levels up
+    from a worktree under wt/. Its files are read in place, never copied into the project."""
+    root = Path(__file__).resolve().parents[2]
+    for candidate in (root.parent / "shared", root.parent.parent / "shared"):
+        if candidate.is_dir():
+            return candidate
+    raise FileNotFoundError(f"the shared folder is missing (looked beside {root})")
+
+
 def site_from_folder(folder: Path) -> tuple[dict[str, Page], list[str]]:
     """The pages of a saved site, and the origins it stands for.
 
@@ -90,7 +100,8 @@ def site_from_folder(folder: Path) -> tuple[dict[str, Page], list[str]]:
 
     A page is served at ``/<host><path>`` (with its query), which is where
     ``SOURCE_MIRRORS = {origin: base_url + "/" + host}`` sends the real URL. A route that is a
-    bare path ("/rss.xml") is served at that path. ``[redirects]`` maps a path to a
+    bare path ("/rss.xml") is served at that path; a file named ``shared:<path>`` is read from
+    the shared folder. ``[redirects]`` maps a path to a
     ``Location`` (301).
     """
     spec = tomllib.loads((folder / "site.toml").read_text(encoding="utf-8"))
@@ -104,7 +115,8 @@ def site_from_folder(folder: Path) -> tuple[dict[str, Page], list[str]]:
             if origin not in origins:
                 origins.append(origin)
             path = f"/{parts.netloc}{path}"
-        file = folder / name
+        # "shared:samples/…" is a file of the shared folder (a real feed kept there)
+        file = shared_dir() / name[len("shared:"):] if name.startswith("shared:") else folder / name
         pages[path] = Page(file.read_bytes(), TYPES.get(file.suffix, "application/octet-stream"))
     for path, location in spec.get("redirects", {}).items():
         pages[path] = Page(b"", "text/plain", 301, (("Location", location),))
