@@ -87,6 +87,7 @@ def test_rss_feed_stores_every_linked_article_once_then_nothing_new(site: Static
     for name, row in stored.items():
         check(row, want[name], name)
     assert stats["store/inserted"] == 4
+    assert stats["source/127.0.0.1/inserted"] == 4
     # a3 says nothing about itself: title, time and author come from the feed, and the feed's
     # language (en) gives way to the text's (Korean).
     assert stored["a3"]["source"] == "127.0.0.1"
@@ -95,6 +96,9 @@ def test_rss_feed_stores_every_linked_article_once_then_nothing_new(site: Static
     assert again.get("store/inserted", 0) == 0 and again.get("store/updated", 0) == 0
     assert again["store/unchanged"] == 4
     assert len(rows(db_url)) == 4
+    report = run_scrapy("report", db_url=db_url)
+    line = "127.0.0.1: 0 new, 0 updated, 4 unchanged; duplicates 0, rendered 0, errors 0"
+    assert line in report.stdout, report.stdout
 
 
 def test_atom_feed_with_redirect_and_id_only_entry(site: StaticSite, db_url: str) -> None:
