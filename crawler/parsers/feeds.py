@@ -18,12 +18,15 @@ from urllib.parse import urljoin
 
 import feedparser
 from lxml import etree
-from scrapy.utils.gz import gunzip, gzip_magic_number
+from scrapy.utils.gz import gunzip
 from scrapy.utils.sitemap import Sitemap, sitemap_urls_from_robots
 
 from pipelines.text.extract import Hints, parse_time
 
 __all__ = ["FeedError", "Link", "feed_links", "robots_sitemaps", "sitemap_links"]
+
+
+GZIP_MAGIC = b"\x1f\x8b"
 
 
 class FeedError(ValueError):
@@ -47,7 +50,7 @@ def feed_links(body: bytes, url: str, content_type: str = "") -> list[Link]:
     parsed = feedparser.parse(
         body, response_headers={"content-location": url, "content-type": content_type or "application/xml"}
     )
-    if not parsed.entries and (parsed.bozo or not parsed.version):
+    if not parsed.entries and (parsed.get("bozo") or not parsed.get("version")):
         reason = getattr(parsed, "bozo_exception", None) or "no feed entries"
         raise FeedError(f"not a readable feed: {reason}")
     feed_lang = parsed.feed.get("language")
@@ -130,7 +133,7 @@ class _NewsSitemap(Sitemap):
 
 def sitemap_body(body: bytes, max_size: int) -> bytes:
     """The XML of a sitemap, gunzipped when it came compressed (.xml.gz)."""
-    if body[:2] == gzip_magic_number:
+    if body[:2] == GZIP_MAGIC:
         return gunzip(body, max_size=max_size)
     return body
 

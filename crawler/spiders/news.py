@@ -41,6 +41,11 @@ def _json_value(value: Any) -> Any:
     return value.isoformat() if isinstance(value, datetime) else value
 
 
+def merge_hints(first: Hints, other: Hints) -> Hints:
+    """Two discoveries of one article: each field from the first that has it."""
+    return Hints(**{k: v if v is not None else getattr(other, k) for k, v in asdict(first).items()})
+
+
 def _csv(value: str | None) -> tuple[str, ...]:
     return tuple(v.strip() for v in str(value or "").split(",") if v.strip())
 
@@ -126,7 +131,8 @@ class NewsSpider(scrapy.Spider):
         self.arguments = {
             k: list(v) if isinstance(v, tuple) else _json_value(v) for k, v in asdict(self.args).items()
         }
-        self._requested: set[str] = set()  # canonical URLs of article links already requested
+        # canonical URL of each article link requested -> what every feed and sitemap said about it
+        self._requested: dict[str, Hints] = {}
         self._extracted: set[tuple[str, str]] = set()  # (source, canonical URL) already yielded
         self._per_source: dict[str, int] = {}  # article requests per source, for max_items
 
@@ -225,19 +231,21 @@ class NewsSpider(scrapy.Spider):
                 continue
             key = canonical_url(link.url)
             if key in self._requested:
+                # Fetched once; what this feed or sitemap adds still fills the gaps of the others.
+                self._requested[key] = merge_hints(self._requested[key], link.hints)
                 self._count(name, "duplicate_links")
                 continue
             if self.args.max_items is not None and self._per_source.get(name, 0) >= self.args.max_items:
                 self._count(name, "over_max_items")
                 continue
-            self._requested.add(key)
+            self._requested[key] = link.hints
             self._per_source[name] = self._per_source.get(name, 0) + 1
             self._count(name, "links")
             yield scrapy.Request(
                 link.url,
                 callback=self.parse_article,
                 errback=self.on_error,
-                cb_kwargs={"source": owner, "hints": link.hints},
+                cb_kwargs={"source": owner, "link": key},
                 meta={"source": name, "render": self._render_mode(owner)},
             )
 
@@ -252,7 +260,8 @@ class NewsSpider(scrapy.Spider):
         return "always" if self.args.render and mode == "never" else mode
 
     # --- articles --------------------------------------------------------------------------
-    def parse_article(self, response: Response, source: Source | None, hints: Hints) -> Iterator[ArticleItem]:
+    def parse_article(self, response: Response, source: Source | None, link: str) -> Iterator[ArticleItem]:
+        hints = self._requested[link]
         name = self._name(source, response.request.url)
         if response.meta.get("rendered") or "playwright" in response.flags:
             self._count(name, "rendered")
