@@ -27,7 +27,7 @@ from scrapy.http import Response, TextResponse
 from crawler.items import ArticleItem
 from crawler.parsers.feeds import FeedError, Link, feed_links, robots_sitemaps, sitemap_body, sitemap_links
 from crawler.sources import Source, host_of, registry, source_for_url
-from pipelines.text.extract import ExtractionError, Hints, extract_article, resolve_language
+from pipelines.text.extract import ExtractionError, Hints, extract_article, has_article_text, resolve_language
 from pipelines.text.urls import canonical_url
 
 logger = logging.getLogger(__name__)
@@ -279,7 +279,7 @@ class NewsSpider(scrapy.Spider):
         except ExtractionError as exc:
             self._bad_page(response, exc, name)
             return
-        if not article.body.strip():
+        if not has_article_text(article.body):
             logger.warning("No article text in %s (a page built by script?)", response.url)
             self._count(name, "no_text")
             return

@@ -57,6 +57,8 @@ ARTICLE_BODY_RATIO = 1.5
 # A declared page language is trusted unless the text is, with this confidence, in another one
 # (templates often say lang="en" on every page of a Chinese or Korean site).
 LANG_OVERRIDE_CONFIDENCE = 0.9
+# The shortest paragraph that counts as article text (see has_article_text).
+MIN_PARAGRAPH_CHARS = 30
 
 # trafilatura falls back to a cruder extraction (paragraphs run together, headline and bylines
 # kept) when its main pass finds fewer than 250 characters: a whole Chinese or Korean article
@@ -204,6 +206,12 @@ def extract_article(
         sources=found,
         metadata={"jsonld": ld, "meta": {k: v for k, v in meta.items() if k != "article:tag_list"}},
     )
+
+
+def has_article_text(body: str) -> bool:
+    """False for a page shell: navigation links and "Loading…" are short lines, while an article,
+    even a one-paragraph flash item in Chinese, has at least one line of real prose."""
+    return any(len(line.strip()) >= MIN_PARAGRAPH_CHARS for line in body.splitlines())
 
 
 def resolve_language(declared: str | None, text: str) -> str | None:

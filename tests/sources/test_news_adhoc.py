@@ -160,3 +160,9 @@ def test_bad_arguments_stop_the_crawl_with_one_line(db_url: str) -> None:
         result = run_scrapy("crawl", "news", *args, db_url=db_url)
         assert result.returncode != 0
         assert message in result.stderr
+
+
+def test_a_page_built_by_script_is_not_stored_as_its_shell(site: StaticSite, db_url: str) -> None:
+    stats = crawl_news(db_url, "-a", f"feed={site.base_url}/shell.xml")
+    assert rows(db_url) == {}
+    assert stats["source/127.0.0.1/no_text"] == 1

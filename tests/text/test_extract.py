@@ -13,6 +13,7 @@ from pipelines.text.extract import (
     ExtractionError,
     Hints,
     extract_article,
+    has_article_text,
     normalize_lang,
     parse_time,
     resolve_language,
@@ -140,6 +141,13 @@ def test_selector_overrides() -> None:
     assert article.published_at == datetime(2026, 1, 14, 1, 5, tzinfo=UTC)
     assert article.body.count("<p>") == 2 and article.sources["body"] == "selector"
     assert article.title == "Page title"
+
+
+def test_page_shell_has_no_article_text() -> None:
+    shell = extract_article(fixture("shell"), f"{BASE}/news/shell")
+    assert shell.title == "Validators vote on a fee cut" and not has_article_text(shell.body)
+    flash = "律动BlockBeats 消息，某公链基金会宣布推出规模为一亿美元的生态基金。"
+    assert has_article_text(flash)
 
 
 def test_not_a_page() -> None:
