@@ -135,6 +135,7 @@ class NewsSpider(scrapy.Spider):
         self._requested: dict[str, Hints] = {}
         self._extracted: set[tuple[str, str]] = set()  # (source, canonical URL) already yielded
         self._per_source: dict[str, int] = {}  # article requests per source, for max_items
+        self._sitemaps: set[str] = set()  # sitemaps already read: an index may list itself
 
     @classmethod
     def update_settings(cls, settings: Any) -> None:
@@ -190,8 +191,9 @@ class NewsSpider(scrapy.Spider):
         name = self._name(source, response.url)
         if response.url.endswith("/robots.txt"):
             for url in robots_sitemaps(response.body, response.url):
-                yield self._discovery(url, self.parse_sitemap, source)
+                yield from self._child_sitemap(url, source)
             return
+        self._sitemaps.add(canonical_url(response.url))
         max_size = response.meta.get("download_maxsize", self.settings.getint("DOWNLOAD_MAXSIZE"))
         try:
             links = list(sitemap_links(sitemap_body(response.body, max_size), response.url))
@@ -203,14 +205,19 @@ class NewsSpider(scrapy.Spider):
             if link.kind == "sitemap":
                 if self._too_old(link.lastmod):
                     continue  # nothing newer in it than its last change
-                yield self._discovery(link.url, self.parse_sitemap, source)
+                yield from self._child_sitemap(link.url, source)
         yield from self._follow([link for link in links if link.kind == "article"], source)
+
+    def _child_sitemap(self, url: str, source: Source | None) -> Iterator[scrapy.Request]:
+        if canonical_url(url) not in self._sitemaps:
+            self._sitemaps.add(canonical_url(url))
+            yield self._discovery(url, self.parse_sitemap, source)
 
     def parse_list(self, response: Response, source: Source) -> Iterator[scrapy.Request]:
         if not isinstance(response, TextResponse):
             self._bad_page(response, ValueError("list page is not text"), source.name)
             return
-        page = next((p for p in source.lists if p.url == response.request.url), None)
+        page = next((p for p in source.lists if p.url == response.url), None)
         pattern = page.links if page else source.article_pattern
         hrefs = response.css("a::attr(href)").getall()
         urls = [response.urljoin(h) for h in hrefs]
@@ -262,7 +269,7 @@ class NewsSpider(scrapy.Spider):
     # --- articles --------------------------------------------------------------------------
     def parse_article(self, response: Response, source: Source | None, link: str) -> Iterator[ArticleItem]:
         hints = self._requested[link]
-        name = self._name(source, response.request.url)
+        name = self._name(source, response.url)
         if response.meta.get("rendered") or "playwright" in response.flags:
             self._count(name, "rendered")
         if not isinstance(response, TextResponse):

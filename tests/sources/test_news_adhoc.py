@@ -166,3 +166,12 @@ def test_a_page_built_by_script_is_not_stored_as_its_shell(site: StaticSite, db_
     stats = crawl_news(db_url, "-a", f"feed={site.base_url}/shell.xml")
     assert rows(db_url) == {}
     assert stats["source/127.0.0.1/no_text"] == 1
+
+
+def test_a_sitemap_index_listing_itself_is_read_once(site: StaticSite, db_url: str) -> None:
+    before = len(site.requests)
+    stats = crawl_news(db_url, "-a", f"sitemap={site.base_url}/sitemap-loop.xml")
+    assert sorted(rows(db_url)) == ["a1", "a2", "a6", "a7"]
+    assert stats["source/127.0.0.1/sitemaps"] == 2
+    read = [p for p in site.requests[before:] if p.startswith("/sitemap")]
+    assert sorted(read) == ["/sitemap-loop.xml", "/sitemap-pages.xml"]
