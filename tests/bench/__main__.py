@@ -54,8 +54,9 @@ def main(argv: list[str]) -> int:
         ours, theirs = ext["ours"], ext["trafilatura"]
         for key in ("f1", "precision", "recall"):
             ratio = ours[key] / theirs[key] if theirs[key] else float("nan")
+            target = "≥ 1.0" if key == "f1" else "(for reading the F1)"
             rows.append(f"| article extraction {key} (stored body) | {ours[key]:.4f} | trafilatura.extract, "
-                        f"same pages | {theirs[key]:.4f} | {ratio:.3f} | ≥ 1.0 |")  # fmt: skip
+                        f"same pages | {theirs[key]:.4f} | {ratio:.3f} | {target} |")  # fmt: skip
         rows.append(_row("article extraction speed", ours["pages_per_s"], "pages/s",
                          "trafilatura.extract", theirs["pages_per_s"], "≥ 0.5"))  # fmt: skip
     if rows:
