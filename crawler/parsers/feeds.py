@@ -101,7 +101,7 @@ def _json_feed_links(body: bytes, url: str) -> list[Link]:
         if not isinstance(item, dict) or not isinstance(item.get("url"), str):
             continue
         authors = item.get("authors") or ([item["author"]] if isinstance(item.get("author"), dict) else [])
-        names = [a.get("name") for a in authors if isinstance(a, dict) and a.get("name")]
+        names = [str(a["name"]) for a in authors if isinstance(a, dict) and a.get("name")]
         links.append(
             Link(
                 url=urljoin(url, item["url"]),

@@ -178,7 +178,7 @@ class NewsSpider(scrapy.Spider):
 
     # --- discovery ----------------------------------------------------------------------------
     def parse_feed(self, response: Response, source: Source | None) -> Iterator[scrapy.Request]:
-        content_type = response.headers.get("Content-Type", b"").decode("latin-1")
+        content_type = (response.headers.get("Content-Type") or b"").decode("latin-1")
         try:
             links = feed_links(response.body, response.url, content_type)
         except FeedError as exc:
@@ -308,13 +308,14 @@ class NewsSpider(scrapy.Spider):
             url=article.url,
             raw_title=article.title,
             raw_body=article.body,
-            original_title=None,
-            original_body=None,
+            raw_original_title=None,
+            raw_original_body=None,
             is_machine_translated=False,
             original_lang=None,
             published_at=article.published_at,
             source_url=None,
             author=article.author,
+            account=None,
             platform=None,
             tags=[{"name": tag, "symbol": None} for tag in article.tags],
             related_feeds=None,

@@ -8,7 +8,7 @@ Each field is taken from the first place that has it:
 - title:  selector override, JSON-LD headline, og:title / twitter:title, feed title, <title>
 - time:   selector override, JSON-LD datePublished, article:published_time and kin, feed time,
           the date trafilatura (htmldate) finds in the page
-- author: selector override, JSON-LD author (people before organisations), author meta tags,
+- author: selector override, JSON-LD author (people, not the outlet), author meta tags,
           feed author, trafilatura's guess
 - lang:   JSON-LD inLanguage, og:locale, <html lang>, Content-Language, feed language
 - url:    <link rel=canonical>, else og:url, else the fetched URL (after redirects), canonicalised
@@ -171,7 +171,7 @@ def extract_article(
     body = select_body_html(tree, selectors["body"]) if selectors.get("body") else None
     if body:
         found["body"] = "selector"
-    doc = trafilatura.bare_extraction(
+    doc: Any = trafilatura.bare_extraction(
         tree, url=url, include_comments=False, include_tables=True, with_metadata=True, as_dict=False,
         config=TRAFILATURA_CONFIG,
     )
@@ -255,9 +255,10 @@ def parse_time(value: Any, timezone: tzinfo = UTC) -> datetime | None:
         if _EPOCH.match(text):
             number = int(text)
             return datetime.fromtimestamp(number / 1000 if len(text) == 13 else number, UTC)
-        moment = _parse_text_time(text)
-        if moment is None:
+        parsed = _parse_text_time(text)
+        if parsed is None:
             return None
+        moment = parsed
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=timezone)
     if not 1990 <= moment.year <= 2100:
@@ -297,16 +298,15 @@ def _author_name(value: Any) -> str | None:
 
 
 def _ld_author(value: Any) -> str | None:
+    """The people named as authors; an organisation (the outlet itself) is not an author."""
     items = value if isinstance(value, list) else [value]
-    people, others = [], []
+    people: list[str] = []
     for item in items:
         name = _author_name(item.get("name") if isinstance(item, dict) else item)
-        if not name:
-            continue
-        kind = item.get("@type") if isinstance(item, dict) else "Person"
-        (people if kind in ("Person", ["Person"]) else others).append(name)
-    names = list(dict.fromkeys(people or others))
-    return ", ".join(names) or None
+        kind = item.get("@type", "Person") if isinstance(item, dict) else "Person"
+        if name and kind in ("Person", ["Person"]):
+            people.append(name)
+    return ", ".join(dict.fromkeys(people)) or None
 
 
 def _ld_language(value: Any) -> str | None:

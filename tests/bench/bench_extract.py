@@ -21,9 +21,9 @@ import trafilatura
 
 from pipelines.text.cleaning import clean_article
 from pipelines.text.extract import extract_article
-from tests.sources.server import shared_dir
+from tests.shared_data import SHARED, shared_file
 
-BENCHMARK = shared_dir() / "eval" / "article-extraction-benchmark"
+BENCHMARK = SHARED / "eval" / "article-extraction-benchmark"
 _TOKEN = re.compile(r"\w+")
 
 
@@ -44,7 +44,7 @@ def prf(predicted: str, truth: str) -> tuple[float, float, float]:
 
 def pages() -> list[tuple[str, str, str, str]]:
     """(id, url, html, true body) of every benchmark page."""
-    truth = json.loads((BENCHMARK / "ground-truth.json").read_text(encoding="utf-8"))
+    truth = json.loads(shared_file("eval/article-extraction-benchmark/ground-truth.json").read_text("utf-8"))
     out = []
     for page_id, item in sorted(truth.items()):
         html = gzip.decompress((BENCHMARK / "html" / f"{page_id}.html.gz").read_bytes()).decode("utf-8")

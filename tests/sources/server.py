@@ -18,6 +18,8 @@ from pathlib import Path
 from types import TracebackType
 from urllib.parse import urlsplit
 
+from tests.shared_data import shared_file
+
 TYPES = {
     ".xml": "application/xml; charset=utf-8",
     ".rss": "application/rss+xml; charset=utf-8",
@@ -79,16 +81,6 @@ class StaticSite:
         self.server.server_close()
 
 
-def shared_dir() -> Path:
-    """The team's shared folder (samples, eval sets): ../shared beside a clone, or two levels up
-    from a worktree under wt/. Its files are read in place, never copied into the project."""
-    root = Path(__file__).resolve().parents[2]
-    for candidate in (root.parent / "shared", root.parent.parent / "shared"):
-        if candidate.is_dir():
-            return candidate
-    raise FileNotFoundError(f"the shared folder is missing (looked beside {root})")
-
-
 def site_from_folder(folder: Path) -> tuple[dict[str, Page], list[str]]:
     """The pages of a saved site, and the origins it stands for.
 
@@ -116,7 +108,7 @@ def site_from_folder(folder: Path) -> tuple[dict[str, Page], list[str]]:
                 origins.append(origin)
             path = f"/{parts.netloc}{path}"
         # "shared:samples/…" is a file of the shared folder (a real feed kept there)
-        file = shared_dir() / name[len("shared:"):] if name.startswith("shared:") else folder / name
+        file = shared_file(name[len("shared:"):]) if name.startswith("shared:") else folder / name
         pages[path] = Page(file.read_bytes(), TYPES.get(file.suffix, "application/octet-stream"))
     for path, location in spec.get("redirects", {}).items():
         pages[path] = Page(b"", "text/plain", 301, (("Location", location),))

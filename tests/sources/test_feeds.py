@@ -11,7 +11,7 @@ import pytest
 from crawler.parsers.feeds import FeedError, feed_links, robots_sitemaps, sitemap_body, sitemap_links
 from crawler.spiders.news import merge_hints
 from pipelines.text.extract import Hints
-from tests.sources.server import shared_dir
+from tests.shared_data import shared_file
 
 ADHOC = Path(__file__).parent / "adhoc"
 BASE = "http://127.0.0.1:9"
@@ -66,7 +66,7 @@ def test_json_feed() -> None:
     ],
 )
 def test_real_outlet_feeds(path: str, count: int) -> None:
-    links = feed_links((shared_dir() / path).read_bytes(), "https://example.com/feed")
+    links = feed_links(shared_file(path).read_bytes(), "https://example.com/feed")
     assert len(links) == count
     for link in links:
         assert link.url.startswith("https://") and link.hints.title and link.hints.published_at

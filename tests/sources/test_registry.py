@@ -10,7 +10,7 @@ from scrapy.settings import Settings
 
 from crawler.sources import SourceConfigError, load_sources, parse_source, registry, source_for_url
 from crawler.spiders.news import NewsSpider
-from pipelines.text.boilerplate import RULES_DIR
+from pipelines.text.boilerplate import RULES_DIR, rule_files
 
 HERE = Path(__file__).parent
 GOOD = {"name": "example", "homepage": "https://www.example.com", "languages": ["en"],
@@ -23,6 +23,9 @@ def test_shipped_entries() -> None:
     for source in sources.values():
         for name in source.rules:
             assert (RULES_DIR / name).is_file(), (source.name, name)
+        # The entry names the files cleaning selects for the source and its languages.
+        selected = [f"{name}.json" for name in rule_files(source.name, source.languages)]
+        assert list(source.rules) == selected, source.name
         for url in (*source.feeds, *source.sitemaps, source.homepage):
             assert source_for_url(url) is source, url
 
