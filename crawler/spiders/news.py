@@ -18,23 +18,21 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import asdict, dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 import scrapy
 from scrapy.http import Response, TextResponse
 
 from crawler.items import ArticleItem
+from crawler.params import SpiderParams, boolean, day, one_or_more_of, param, whole_number
 from crawler.parsers.feeds import FeedError, Link, feed_links, robots_sitemaps, sitemap_body, sitemap_links
 from crawler.sources import Source, host_of, registry, source_for_url
 from pipelines.text.extract import ExtractionError, Hints, extract_article, has_article_text, resolve_language
 from pipelines.text.urls import canonical_url
 
 logger = logging.getLogger(__name__)
-
-
-def _flag(value: Any) -> bool:
-    return str(value).strip().lower() in ("1", "true", "yes", "on")
 
 
 def _json_value(value: Any) -> Any:
@@ -46,91 +44,45 @@ def merge_hints(first: Hints, other: Hints) -> Hints:
     return Hints(**{k: v if v is not None else getattr(other, k) for k, v in asdict(first).items()})
 
 
-def _csv(value: str | None) -> tuple[str, ...]:
-    return tuple(v.strip() for v in str(value or "").split(",") if v.strip())
+def _source_names(text: str) -> tuple[str, ...]:
+    known = sorted(n for n, s in registry().items() if s.spider == "news")
+    return one_or_more_of(known)(text)
+
+
+def _urls(text: str) -> tuple[str, ...]:
+    urls = tuple(dict.fromkeys(v.strip() for v in text.split(",") if v.strip()))
+    if not urls or not all(u.startswith(("http://", "https://")) and urlsplit(u).hostname for u in urls):
+        raise ValueError("takes http(s) URLs, comma-separated")
+    return urls
 
 
 @dataclass(frozen=True)
-class NewsArgs:
-    """The spider's arguments, checked before the crawl starts."""
-
-    sources: tuple[str, ...] = ()  # registered source names; empty: all (unless feed/sitemap given)
-    feeds: tuple[str, ...] = ()
-    sitemaps: tuple[str, ...] = ()
-    since: datetime | None = None
-    max_items: int | None = None  # article pages per source (per feed or sitemap host, ad hoc)
-    render: bool = False  # ad hoc feeds and sitemaps: render article pages in a browser
-
-    @classmethod
-    def parse(
-        cls,
-        source: str | None = None,
-        feed: str | None = None,
-        sitemap: str | None = None,
-        since: str | None = None,
-        max_items: str | int | None = None,
-        render: str | None = None,
-    ) -> NewsArgs:
-        known = registry()
-        names = _csv(source)
-        unknown = [n for n in names if n not in known or known[n].spider != "news"]
-        if unknown:
-            crawlable = ", ".join(n for n, s in sorted(known.items()) if s.spider == "news")
-            raise ValueError(f"-a source=: unknown news source(s) {', '.join(unknown)} (known: {crawlable})")
-        urls = [*_csv(feed), *_csv(sitemap)]
-        bad = [u for u in urls if not u.startswith(("http://", "https://"))]
-        if bad:
-            raise ValueError(f"-a feed= and -a sitemap= take http(s) URLs, got {', '.join(bad)}")
-        try:
-            day = date.fromisoformat(since) if since else None
-        except ValueError:
-            raise ValueError(f"-a since= takes a date YYYY-MM-DD, got {since!r}") from None
-        try:
-            limit = int(max_items) if max_items not in (None, "") else None
-        except ValueError:
-            raise ValueError(f"-a max_items= takes a whole number, got {max_items!r}") from None
-        if limit is not None and limit < 1:
-            raise ValueError(f"-a max_items= must be at least 1, got {limit}")
-        return cls(
-            sources=names,
-            feeds=_csv(feed),
-            sitemaps=_csv(sitemap),
-            since=datetime(day.year, day.month, day.day, tzinfo=UTC) if day else None,
-            max_items=limit,
-            render=_flag(render) if render is not None else False,
-        )
+class NewsParams(SpiderParams):
+    source: tuple[str, ...] = param((), _source_names, "registered news sources (default: all)")
+    feed: tuple[str, ...] = param((), _urls, "ad hoc RSS, Atom or JSON feeds: read only these")
+    sitemap: tuple[str, ...] = param((), _urls, "ad hoc sitemaps or robots.txt: read only these")
+    since: datetime | None = param(None, day, "a date YYYY-MM-DD: skip articles published before it (UTC)")
+    max_items: int | None = param(None, whole_number(1, 1_000_000), "article pages per source")
+    render: bool = param(False, boolean, "ad hoc feeds and sitemaps: render article pages in a browser (1/0)")
 
     @property
     def ad_hoc(self) -> bool:
-        return bool(self.feeds or self.sitemaps)
+        return bool(self.feed or self.sitemap)
 
 
 class NewsSpider(scrapy.Spider):
     name = "news"
+    params_class = NewsParams
 
-    def __init__(
-        self,
-        source: str | None = None,
-        feed: str | None = None,
-        sitemap: str | None = None,
-        since: str | None = None,
-        max_items: str | None = None,
-        render: str | None = None,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(**kwargs)
-        self.args = NewsArgs.parse(source, feed, sitemap, since, max_items, render)
+    def __init__(self, params: NewsParams | None = None, **kwargs: Any) -> None:
+        super().__init__()
+        self.params = NewsParams.for_spider(params, kwargs)
         known = registry()
-        if self.args.ad_hoc:
-            self.sources = [known[n] for n in self.args.sources]
+        chosen = [known[n] for n in self.params.source]
+        if self.params.ad_hoc:
+            self.sources = chosen
         else:
-            self.sources = [known[n] for n in self.args.sources] or [
-                s for _, s in sorted(known.items()) if s.spider == "news"
-            ]
-        # Recorded with the crawl run, so a run can be understood and repeated.
-        self.arguments = {
-            k: list(v) if isinstance(v, tuple) else _json_value(v) for k, v in asdict(self.args).items()
-        }
+            self.sources = chosen or [s for _, s in sorted(known.items()) if s.spider == "news"]
         # canonical URL of each article link requested -> what every feed and sitemap said about it
         self._requested: dict[str, Hints] = {}
         self._extracted: set[tuple[str, str]] = set()  # (source, canonical URL) already yielded
@@ -152,11 +104,11 @@ class NewsSpider(scrapy.Spider):
 
     # --- start ------------------------------------------------------------------------------
     async def start(self) -> AsyncIterator[scrapy.Request]:
-        for url in self.args.feeds:
+        for url in self.params.feed:
             yield self._discovery(url, self.parse_feed, None)
-        for url in self.args.sitemaps:
+        for url in self.params.sitemap:
             yield self._discovery(url, self.parse_sitemap, None)
-        if self.args.ad_hoc:
+        if self.params.ad_hoc:
             return
         for source in self.sources:
             for url in source.feeds:
@@ -242,7 +194,7 @@ class NewsSpider(scrapy.Spider):
                 self._requested[key] = merge_hints(self._requested[key], link.hints)
                 self._count(name, "duplicate_links")
                 continue
-            if self.args.max_items is not None and self._per_source.get(name, 0) >= self.args.max_items:
+            if self.params.max_items is not None and self._per_source.get(name, 0) >= self.params.max_items:
                 self._count(name, "over_max_items")
                 continue
             self._requested[key] = link.hints
@@ -262,9 +214,9 @@ class NewsSpider(scrapy.Spider):
         Read from ``request.meta["render"]`` by the rendering layer (scrapy-playwright).
         """
         if source is None:
-            return "always" if self.args.render else "never"
+            return "always" if self.params.render else "never"
         mode = source.rendering
-        return "always" if self.args.render and mode == "never" else mode
+        return "always" if self.params.render and mode == "never" else mode
 
     # --- articles --------------------------------------------------------------------------
     def parse_article(self, response: Response, source: Source | None, link: str) -> Iterator[ArticleItem]:
@@ -343,16 +295,14 @@ class NewsSpider(scrapy.Spider):
         self.crawler.stats.inc_value(f"source/{source}/{what}", n)
 
     def _too_old(self, moment: datetime | None) -> bool:
-        return bool(self.args.since and moment and moment < self.args.since)
+        return bool(self.params.since and moment and moment < self.params.since)
 
     def _bad_page(self, response: Response, exc: Exception, source: str) -> None:
         logger.warning("Malformed page %s: %s", response.url, exc)
-        self.crawler.stats.inc_value("news/malformed_page")
-        self._count(source, "errors")
+        self._count(source, "malformed_page")
 
     def on_error(self, failure: Any) -> None:
         request = failure.request
         logger.error("Request failed %s: %s", request.url, failure.getErrorMessage())
-        self.crawler.stats.inc_value("news/request_failed")
-        self._count(request.meta.get("source") or host_of(request.url), "errors")
+        self._count(request.meta.get("source") or host_of(request.url), "request_failed")
 

@@ -153,13 +153,15 @@ def test_since_and_max_items(site: StaticSite, db_url: str) -> None:
 
 def test_bad_arguments_stop_the_crawl_with_one_line(db_url: str) -> None:
     for args, message in (
-        (("-a", "source=nosuchsource"), "unknown news source"),
-        (("-a", "since=yesterday"), "-a since= takes a date"),
-        (("-a", "feed=ftp://example.com/feed"), "take http(s) URLs"),
+        (("-a", "source=nosuchsource"), "-a source=nosuchsource: unsupported nosuchsource"),
+        (("-a", "since=yesterday"), "-a since=yesterday: takes a date"),
+        (("-a", "feed=ftp://example.com/feed"), "takes http(s) URLs"),
+        (("-a", "max_items=0"), "-a max_items=0: takes a whole number"),
+        (("-a", "render=maybe"), "-a render=maybe: takes 1/0"),
     ):
         result = run_scrapy("crawl", "news", *args, db_url=db_url)
-        assert result.returncode != 0
-        assert message in result.stderr
+        assert result.returncode == 2, result.stderr[-2000:]
+        assert message in result.stderr and "Traceback" not in result.stderr, result.stderr[-2000:]
 
 
 def test_a_page_built_by_script_is_not_stored_as_its_shell(site: StaticSite, db_url: str) -> None:

@@ -102,4 +102,4 @@ def test_source(name: str, crawled: tuple[dict[str, Any], dict[str, Any]]) -> No
     for url, item in want.items():
         assert got[url] == item, url
     assert stats[f"source/{name}/articles"] == len(want)
-    assert not stats.get(f"source/{name}/errors"), name
+    assert not stats.get(f"source/{name}/request_failed") and not stats.get(f"source/{name}/malformed_page")
