@@ -151,6 +151,16 @@ def test_since_and_max_items(site: StaticSite, db_url: str) -> None:
     assert stats["source/127.0.0.1/links"] == 1
 
 
+def test_bad_feed_and_missing_page_are_counted_and_the_crawl_goes_on(site: StaticSite, db_url: str) -> None:
+    feeds = f"{site.base_url}/news/a2,{site.base_url}/nowhere.xml,{site.base_url}/feed.json"
+    stats = crawl_news(db_url, "-a", f"feed={feeds}")  # a page as a feed, a 404, a good feed
+    assert stats["source/127.0.0.1/malformed_page"] == 1
+    assert stats["source/127.0.0.1/request_failed"] == 1
+    assert sorted(rows(db_url)) == ["a2", "a7"]
+    report = run_scrapy("report", db_url=db_url).stdout
+    assert "127.0.0.1: 2 new, 0 updated, 0 unchanged; duplicates 0, rendered 0, errors 2" in report, report
+
+
 def test_bad_arguments_stop_the_crawl_with_one_line(db_url: str) -> None:
     for args, message in (
         (("-a", "source=nosuchsource"), "-a source=nosuchsource: unsupported nosuchsource"),
