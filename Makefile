@@ -19,6 +19,8 @@ DB_URL := $(or $(DATABASE_URL),$(LOCAL_DB_URL))
 export DATABASE_URL := $(DB_URL)
 # Spider arguments for `make crawl`, e.g. make crawl ARGS="-a langs=en,zh-Hans -a max_pages=5"
 ARGS ?=
+# The spider `make crawl` runs: followin, or news (every feed/sitemap source of crawler/sources/)
+SPIDER ?= followin
 # Fast settings for our own loopback fixture site (politeness is for other people's servers).
 DEMO_SETTINGS := -s FOLLOWIN_BASE_URL=http://127.0.0.1:$(DEMO_PORT) -s FOLLOWIN_API_URL=http://127.0.0.1:$(DEMO_PORT) \
 	-s AUTOTHROTTLE_ENABLED=False -s DOWNLOAD_DELAY=0
@@ -67,7 +69,7 @@ migrate: db
 
 # --- crawling ---------------------------------------------------------------------------
 crawl: migrate
-	@$(SCRAPY) crawl followin $(ARGS); status=$$?; $(SCRAPY) report; exit $$status
+	@$(SCRAPY) crawl $(SPIDER) $(ARGS); status=$$?; $(SCRAPY) report; exit $$status
 
 demo: migrate
 	@mkdir -p var; $(PY) -m tests.site.server --port $(DEMO_PORT) > var/demo-site.log 2>&1 & server=$$!; \

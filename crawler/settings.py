@@ -58,7 +58,11 @@ RETRY_AFTER_MAX = 300.0  # seconds; a longer Retry-After is not waited for: the 
 DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "crawler.middlewares.retry.BackoffRetryMiddleware": 550,
+    "crawler.middlewares.mirror.MirrorMiddleware": 950,
 }
+# Fetch a site from a saved copy: {"https://www.odaily.news": "http://127.0.0.1:8804/www.odaily.news"}
+# (the tests' fixture sites; see crawler/middlewares/mirror.py). Empty: the real sites.
+SOURCE_MIRRORS: dict[str, str] = {}
 # A request that fails for good is logged once, as an error, by the spider's errback.
 RETRY_GIVE_UP_LOG_LEVEL = "INFO"
 EXTENSIONS = {

@@ -127,6 +127,8 @@ class StorePipeline:
         self.stats.inc_value("store/batches")
         for decision, n in result.decisions.items():
             self.stats.inc_value(f"dedupe/{decision}", n)
+        for key, n in result.sources.items():
+            self.stats.inc_value(f"source/{key}", n)
 
     def _write_batch(self, batch: list[dict[str, Any]]) -> BatchResult:
         with self.lock:

@@ -14,7 +14,7 @@ PROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
 # Pinned though crawler/ and pipelines/ import nothing of theirs (yet), and why.
 NOT_IMPORTED = {
     "lxml-html-clean": "trafilatura imports lxml.html.clean, which lxml moved into this package",
-    "trafilatura": "article extraction for the generic news spider, being built in parallel",
+    "cssselect": "lxml.cssselect needs it: the CSS selector overrides of crawler/sources entries",
 }
 
 

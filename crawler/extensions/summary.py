@@ -46,6 +46,7 @@ def summarize(stats: Mapping[str, Any], reason: str) -> str:
     dedupe = total("dedupe/")
     if dedupe:
         lines.append("  duplicates: " + ", ".join(f"{k} {v}" for k, v in dedupe.items()))
+    lines += _by_source(stats)
     drops = total("validate/dropped/")  # by reason (pipelines/validate.py); other stages' drops after
     others = stats.get("item_dropped_count", 0) - sum(drops.values())
     if others > 0:
@@ -70,6 +71,29 @@ def summarize(stats: Mapping[str, Any], reason: str) -> str:
         lines.append("  The site could not be reached: no request got an answer. Check the network")
         lines.append("  connection and the spider's site URL settings (README).")
     return "\n".join(lines)
+
+
+# The per-source counts that are errors: failed requests, pages that could not be read, API errors.
+SOURCE_ERRORS = ("request_failed", "malformed_page", "api_error")
+
+
+def _by_source(stats: Mapping[str, Any]) -> list[str]:
+    """One line per source from the ``source/<name>/<what>`` stats (sources name themselves)."""
+    per: dict[str, dict[str, int]] = {}
+    for key, value in stats.items():
+        parts = key.split("/")
+        if len(parts) == 3 and parts[0] == "source" and isinstance(value, int):
+            per.setdefault(parts[1], {})[parts[2]] = value
+    if not per:
+        return []
+    lines = ["  by source:"]
+    for name, counts in sorted(per.items()):
+        lines.append(
+            f"    {name}: {counts.get('inserted', 0)} new, {counts.get('updated', 0)} updated, "
+            f"{counts.get('unchanged', 0)} unchanged; duplicates {counts.get('duplicates', 0)}, "
+            f"rendered {counts.get('rendered', 0)}, errors {sum(counts.get(k, 0) for k in SOURCE_ERRORS)}"
+        )
+    return lines
 
 
 class CrawlSummary:

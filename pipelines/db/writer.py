@@ -112,8 +112,12 @@ class BatchResult:
     truncated: int = 0
     decisions: Counter[str] = field(default_factory=Counter)  # dedupe decision -> new articles
     lock_retries: int = 0  # times the batch waited too long for another writer and was tried again
+    # "<source>/inserted|updated|unchanged|duplicates" -> articles (duplicates: new articles that
+    # joined an existing story)
+    sources: Counter[str] = field(default_factory=Counter)
 
     def add(self, other: BatchResult) -> None:
+        self.sources.update(other.sources)
         self.inserted.update(other.inserted)
         self.updated.update(other.updated)
         self.unchanged += other.unchanged
@@ -322,7 +326,22 @@ class ArticleWriter:
                 cur.execute(_TOUCH_SQL, (run_id, unchanged))
                 result.unchanged = len(unchanged)
         stories.refresh_canonical(self.conn, sorted({r["story_id"] for r in new + changed if r["story_id"]}))
+        result.sources = self._by_source(rows, new, changed)
         return result
+
+    def _by_source(
+        self, rows: list[dict[str, Any]], new: list[dict[str, Any]], changed: list[dict[str, Any]]
+    ) -> Counter[str]:
+        names = {i: n for n, i in self._source_ids.items()}
+        outcome = {id(r): "inserted" for r in new} | {id(r): "updated" for r in changed}
+        counts: Counter[str] = Counter()
+        for row in rows:
+            name = names.get(row["source_id"], str(row["source_id"]))
+            kind = outcome.get(id(row), "unchanged")
+            counts[f"{name}/{kind}"] += 1
+            if kind == "inserted" and row.get("dedupe_reason") != stories.NEW_STORY:
+                counts[f"{name}/duplicates"] += 1
+        return counts
 
     def _drop_bands(self, article_ids: list[int]) -> None:
         """Remove the band keys of articles whose text is about to change."""

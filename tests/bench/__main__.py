@@ -1,6 +1,6 @@
 """`make bench`: every figure beside a baseline measured in the same run, as a ratio.
 
-    python -m tests.bench [crawl] [store] [scale] [clean] [dedupe]   (default: all)
+    python -m tests.bench [crawl] [store] [scale] [clean] [dedupe] [extract]   (default: all)
 
 Needs DATABASE_URL (make bench starts the local database); scratch databases are created and
 dropped on that server.
@@ -20,7 +20,7 @@ def _row(name: str, value: float, unit: str, baseline: str, base: float, target:
 
 
 def main(argv: list[str]) -> int:
-    wanted = set(argv) or {"crawl", "store", "scale", "clean", "dedupe"}
+    wanted = set(argv) or {"crawl", "store", "scale", "clean", "dedupe", "extract"}
     url = database_url(os.environ.get("DATABASE_URL"))
     rows = []
     if "crawl" in wanted:
@@ -46,6 +46,19 @@ def main(argv: list[str]) -> int:
         scale = bench_dedupe_scale.run(url)
         rows.append(_row("dedupe+store one article, 100k stored", scale["ms_per_article_100000"], "ms",
                          "same, 10k stored", scale["ms_per_article_10000"], "< 1.5"))  # fmt: skip
+    if "extract" in wanted:
+        from tests.bench import bench_extract
+
+        print("extract: article extraction on the 181 pages of the extraction benchmark …", flush=True)
+        ext = bench_extract.run()
+        ours, theirs = ext["ours"], ext["trafilatura"]
+        for key in ("f1", "precision", "recall"):
+            ratio = ours[key] / theirs[key] if theirs[key] else float("nan")
+            target = "≥ 1.0" if key == "f1" else "(for reading the F1)"
+            rows.append(f"| article extraction {key} (stored body) | {ours[key]:.4f} | trafilatura.extract, "
+                        f"same pages | {theirs[key]:.4f} | {ratio:.3f} | {target} |")  # fmt: skip
+        rows.append(_row("article extraction speed", ours["pages_per_s"], "pages/s",
+                         "trafilatura.extract", theirs["pages_per_s"], "≥ 0.5"))  # fmt: skip
     if rows:
         print("\n| measure | value | baseline | baseline value | ratio | target |")
         print("|---|---|---|---|---|---|")

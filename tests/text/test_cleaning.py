@@ -195,9 +195,9 @@ def test_hits_are_visible() -> None:
 def test_a_source_s_rules_apply_to_its_articles_only() -> None:
     body = "\n\n".join(["Show original", ARTICLE, "Like"])
     assert clean_text(body, "en", source="followin") == ARTICLE
-    assert clean_text(body, "en", source="coindesk") == body  # another site's "Like" is its text
+    assert clean_text(body, "en", source="theblock") == body  # another site's "Like" is its text
     assert rule_files("followin", ["en"]) == ("followin", "en")
-    assert rule_files("coindesk", ["zh-Hans", "ko", None]) == ("zh", "ko")  # no file: no rules
+    assert rule_files("theblock", ["zh-Hans", "ko", None]) == ("zh", "ko")  # no file: no rules
 
 
 def test_language_rules_follow_the_article_s_languages() -> None:
