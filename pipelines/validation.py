@@ -28,8 +28,8 @@ from typing import Any
 
 from pipelines.text.storable import storable_json, storable_text
 
-# Limits in characters. An identity longer than this is not an identity: the item is refused
-# (a unique index cannot hold it either: a btree entry is at most ~2.7 kB).
+# An identity longer than this many UTF-8 bytes is not an identity: the item is refused (an index
+# cannot hold it either: a btree entry is at most ~2.7 kB). Other limits are in characters.
 IDENTITY_LIMITS = {"source": 64, "external_id": 200, "lang": 35, "url": 2048}
 # Cut to this length, counted.
 TEXT_LIMITS = {
@@ -70,9 +70,9 @@ def validate_article(article: Mapping[str, Any], now: datetime | None = None) ->
         if not isinstance(value, str) or not value.strip():
             out.refused, out.detail = f"missing_{name}", f"no {name}"
             return out
-        if len(value) > limit:
+        if len(value) > limit or len(value.encode("utf-8")) > limit:  # indexes hold bytes
             out.refused = f"{name}_too_long"
-            out.detail = f"{name} of {len(value)} characters (at most {limit})"
+            out.detail = f"{name} of {len(value)} characters (at most {limit} bytes)"
             return out
     for name, limit in TEXT_LIMITS.items():
         _bound_text(values, counts, name, limit, cut=True)

@@ -82,9 +82,10 @@ def test_an_item_that_cannot_be_stored_is_refused_with_its_reason() -> None:
         "missing_url": article(url=None), "missing_external_id": article(external_id=""),
         "missing_source": article(source=None), "external_id_too_long": article(external_id="7" * 10_000),
         "url_too_long": article(url="https://x.example/?" + "a" * 9000), "missing_lang": article(lang=5),
+        "url_too_long_in_bytes": article(url="https://x.example/" + "字" * 1000),
     }  # fmt: skip
     for reason, item in cases.items():
-        assert validate_article(item, NOW).refused == reason
+        assert validate_article(item, NOW).refused == reason.removesuffix("_in_bytes")
 
 
 def test_json_deeper_than_the_bound_is_cut_there() -> None:
