@@ -22,6 +22,13 @@ STORE_ENABLED = True
 STORE_BATCH_SIZE = 500  # items per transaction
 STORE_RETRIES = 3  # attempts per batch when the connection fails
 FAILED_ITEMS_DIR = "var/failed"  # batches kept here when the database stays away
+# Buffered items are written at least this often (seconds): bounds what a kill can lose. Each
+# flush also beats the run's heartbeat; a run silent for RUN_STALE_SECONDS counts as abandoned.
+STORE_FLUSH_SECONDS = 5.0
+RUN_STALE_SECONDS = 600.0
+# With -s JOBDIR=…, a killed crawl resumes without losing or refetching stored articles.
+DUPEFILTER_CLASS = "crawler.resume.StoredRequestsDupeFilter"
+SPIDER_MIDDLEWARES = {"crawler.resume.StoredRequestsJournal": 40}
 
 # Near-duplicate threshold: estimated Jaccard similarity of two cleaned texts, 0..1.
 DEDUPE_THRESHOLD = 0.5

@@ -81,7 +81,8 @@ def test_bad_item_is_set_aside_and_replayable(db_url: str, tmp_path: Path) -> No
         conn.execute("ALTER TABLE articles ADD CONSTRAINT not_four CHECK (external_id <> '4')")
     result = run_scrapy("crawl", "ingest", "-a", f"path={write_jsonl(tmp_path / 'in.jsonl', items)}",
                         db_url=db_url)
-    assert result.returncode == 0, result.stderr
+    assert result.returncode == 1, result.stderr  # an item set aside is not a success
+    assert "1 items set aside in failed_items" in result.stderr
     with psycopg.connect(db_url) as conn:
         stored = {r[0] for r in conn.execute("SELECT external_id FROM articles")}
         assert stored == {"1", "2", "3", "5", "6", "7"}

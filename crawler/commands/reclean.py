@@ -18,7 +18,8 @@ from psycopg.rows import dict_row
 from scrapy.commands import ScrapyCommand
 
 from pipelines.clean import DERIVED_FIELDS, apply_cleaning
-from pipelines.db.connect import DatabaseConfigError, connect
+from pipelines.db.connect import DatabaseConfigError, connect, one_line
+from pipelines.db.migrate import SchemaNotReady, check_schema
 from pipelines.db.writer import ArticleWriter
 from pipelines.fingerprint import fingerprint
 
@@ -80,11 +81,16 @@ class Command(ScrapyCommand):
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         assert self.settings is not None
+        if opts.batch_size < 1:
+            print(f"reclean: --batch-size must be at least 1, got {opts.batch_size}", file=sys.stderr)
+            self.exitcode = 2
+            return
         try:
             with connect(self.settings.get("DATABASE_URL"), autocommit=True) as conn:
+                check_schema(conn)
                 read, changed, hits = reclean(conn, opts.batch_size, opts.source, opts.dry_run)
-        except (DatabaseConfigError, psycopg.Error) as exc:
-            print(f"reclean: {exc}", file=sys.stderr)
+        except (DatabaseConfigError, SchemaNotReady, psycopg.Error) as exc:
+            print(f"reclean: {one_line(exc)}", file=sys.stderr)
             self.exitcode = 1
             return
         verb = "would change" if opts.dry_run else "changed"

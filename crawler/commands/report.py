@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import argparse
 import sys
+from datetime import datetime
 from typing import Any, ClassVar
 
 import psycopg
 from scrapy.commands import ScrapyCommand
 
 from crawler.extensions.summary import summarize
-from pipelines.db.connect import DatabaseConfigError, connect
+from pipelines.db import runs
+from pipelines.db.connect import DatabaseConfigError, connect, one_line
+from pipelines.db.migrate import SchemaNotReady, check_schema
 
 
 class Command(ScrapyCommand):
@@ -30,27 +33,46 @@ class Command(ScrapyCommand):
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         assert self.settings is not None
+        stale_after = self.settings.getfloat("RUN_STALE_SECONDS", runs.DEFAULT_STALE_AFTER)
         try:
-            with connect(self.settings.get("DATABASE_URL")) as conn:
+            with connect(self.settings.get("DATABASE_URL"), autocommit=True) as conn:
+                check_schema(conn)
+                runs.mark_abandoned(conn, stale_after)
                 row = conn.execute(
-                    "SELECT id, spider, args, started_at, finish_reason, stats FROM crawl_runs "
-                    "WHERE %(run)s::bigint IS NULL OR id = %(run)s ORDER BY id DESC LIMIT 1",
+                    "SELECT id, spider, args, started_at, finish_reason, stats, status, heartbeat_at "
+                    "FROM crawl_runs WHERE %(run)s::bigint IS NULL OR id = %(run)s ORDER BY id DESC LIMIT 1",
                     {"run": opts.run},
                 ).fetchone()
                 totals = conn.execute(
                     "SELECT lang, count(*) FROM articles GROUP BY lang ORDER BY lang"
                 ).fetchall()
-        except (DatabaseConfigError, psycopg.Error) as exc:
-            print(f"report: {exc}", file=sys.stderr)
+        except (DatabaseConfigError, SchemaNotReady, psycopg.Error) as exc:
+            print(f"report: {one_line(exc)}", file=sys.stderr)
             self.exitcode = 1
             return
         if row is None:
-            print("No crawl run recorded yet.")
+            if opts.run is not None:
+                print(f"report: no crawl run {opts.run}", file=sys.stderr)
+                self.exitcode = 1
+            else:
+                print("No crawl run recorded yet.")
             return
-        run_id, spider, run_args, started, reason, stats = row
+        run_id, spider, run_args, started, reason, stats, status, heartbeat = row
         print(f"Run {run_id}: {spider} {run_args}, started {started:%Y-%m-%d %H:%M:%S %Z}")
+        if status == "abandoned":
+            print(f"  ABANDONED: stopped without recording its end (last heartbeat {_when(heartbeat)}); "
+                  "what it stored is kept: run the same command again to finish")  # fmt: skip
+        elif status == "running":
+            print(f"  still running (last heartbeat {_when(heartbeat)})")
         if stats is None:
-            print("  (not finished, or it ended without recording its stats)")
+            print("  (no stats recorded)")
         else:
-            print(summarize(stats, reason or "unknown"))
+            if status == "abandoned":
+                stats = stats | {"store/run_not_recorded": 1}
+            heading = "Crawl finished" if status == "finished" else "Crawl until its last heartbeat"
+            print(summarize(stats, reason or status, heading))
         print("Articles in the database: " + (", ".join(f"{lang} {n}" for lang, n in totals) or "none"))
+
+
+def _when(moment: datetime | None) -> str:
+    return f"{moment:%Y-%m-%d %H:%M:%S %Z}" if moment else "never"

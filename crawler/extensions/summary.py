@@ -1,8 +1,13 @@
-"""A summary a person can read at the end of each crawl: stored, duplicates, drops, errors."""
+"""A summary a person can read at the end of each crawl: stored, duplicates, drops, errors.
+
+It is written to stderr once the engine has stopped (after the run's end was recorded, or not),
+whatever the LOG_LEVEL, and says plainly what went wrong and how to replay what was kept.
+"""
 
 from __future__ import annotations
 
 import logging
+import sys
 from collections.abc import Mapping
 from typing import Any
 
@@ -20,11 +25,41 @@ def site_unreachable(stats: Mapping[str, Any]) -> bool:
     return not stats.get("downloader/response_count") and bool(stats.get("downloader/exception_count"))
 
 
+def problems(stats: Mapping[str, Any]) -> list[str]:
+    """What makes this run a failure (non-zero exit), one phrase each; empty when all went well."""
+    found = []
+    if stats.get("finish_reason") in FAILED_REASONS:
+        found.append("storage was not ready")
+    if site_unreachable(stats):
+        found.append("the site could not be reached")
+    if stats.get("store/spilled"):
+        found.append(f"{stats['store/spilled']} items kept on disk (database unreachable)")
+    if stats.get("store/set_aside"):
+        found.append(f"{stats['store/set_aside']} items set aside in failed_items")
+    if stats.get("store/lost"):
+        found.append(f"{stats['store/lost']} items lost")
+    if stats.get("ingest/bad_lines"):
+        found.append(f"{stats['ingest/bad_lines']} unreadable lines in the replayed file")
+    if stats.get("store/run_not_recorded"):
+        found.append("the end of the run could not be recorded")
+    return found
+
+
+def replay_commands(stats: Mapping[str, Any]) -> list[str]:
+    """The commands that replay what this run kept instead of storing it."""
+    commands = []
+    if stats.get("store/spilled") and stats.get("store/spill_file"):
+        commands.append(f"scrapy crawl ingest -a path={stats['store/spill_file']}")
+    if stats.get("store/set_aside"):
+        commands.append("scrapy crawl ingest -a failed=1")
+    return commands
+
+
 def crawl_failed(stats: Mapping[str, Any]) -> bool:
-    return stats.get("finish_reason") in FAILED_REASONS or site_unreachable(stats)
+    return bool(problems(stats))
 
 
-def summarize(stats: Mapping[str, Any], reason: str) -> str:
+def summarize(stats: Mapping[str, Any], reason: str, heading: str = "Crawl finished") -> str:
     """The crawl's outcome in a few lines, from its stats."""
 
     def total(prefix: str) -> dict[str, int]:
@@ -32,7 +67,7 @@ def summarize(stats: Mapping[str, Any], reason: str) -> str:
 
     inserted, updated = total("store/inserted/"), total("store/updated/")
     langs = sorted(set(inserted) | set(updated))
-    lines = [f"Crawl finished ({reason}) in {stats.get('elapsed_time_seconds', 0):.0f}s"]
+    lines = [f"{heading} ({reason}) in {stats.get('elapsed_time_seconds', 0):.0f}s"]
     if "store/run_id" in stats:
         lines.append(
             f"  stored: {stats.get('store/inserted', 0)} new, {stats.get('store/updated', 0)} updated, "
@@ -70,6 +105,10 @@ def summarize(stats: Mapping[str, Any], reason: str) -> str:
     if site_unreachable(stats):
         lines.append("  The site could not be reached: no request got an answer. Check the network")
         lines.append("  connection and the spider's site URL settings (README).")
+    failed = problems(stats)
+    lines.append("  outcome: " + ("FAILED: " + "; ".join(failed) if failed else "ok"))
+    for command in replay_commands(stats):
+        lines.append(f"  replay with: {command}")
     return "\n".join(lines)
 
 
@@ -99,11 +138,15 @@ def _by_source(stats: Mapping[str, Any]) -> list[str]:
 class CrawlSummary:
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
-        crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
+        crawler.signals.connect(self.engine_stopped, signal=signals.engine_stopped)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> CrawlSummary:
         return cls(crawler)
 
-    def spider_closed(self, spider: Any, reason: str) -> None:
-        logger.info("\n%s", summarize(self.crawler.stats.get_stats(), reason))
+    def engine_stopped(self) -> None:
+        stats = self.crawler.stats.get_stats()
+        text = summarize(stats, stats.get("finish_reason", "unknown"))
+        print(text, file=sys.stderr, flush=True)  # shown at every LOG_LEVEL
+        if self.crawler.settings.get("LOG_FILE"):
+            logger.info("\n%s", text)

@@ -4,7 +4,10 @@
     scrapy crawl ingest -a failed=1        # rows of failed_items not replayed yet
 
 Each line (or row) is one item as the pipelines saw it; the pipelines are idempotent, so an item
-that was stored after all is not doubled.
+that was stored after all is not doubled. An item that fails again for its own data is set aside
+in ``failed_items`` with its reason (never spilled again). When every item of the replay was
+handled (stored or set aside, none kept on disk again, no unreadable line), the file is renamed
+to ``FILE.replayed`` and the rows get ``replayed_at``; otherwise they stay as they are.
 """
 
 from __future__ import annotations
@@ -97,7 +100,17 @@ class IngestSpider(scrapy.Spider):
             yield item_from_json(data)
 
     def mark_replayed(self, spider: Any, reason: str) -> None:
-        if self.replayed and reason == "finished":
+        stats = self.crawler.stats
+        if reason != "finished" or any(
+            stats.get_value(name) for name in ("store/spilled", "store/lost", "ingest/bad_lines")
+        ):
+            return
+        if self.path is not None:
+            done = self.path.with_name(self.path.name + ".replayed")
+            self.path.rename(done)
+            stats.set_value("ingest/replayed_file", str(done))
+            logger.info("%s replayed completely: renamed %s", self.path, done.name)
+        if self.replayed:
             with connect(self.settings.get("DATABASE_URL")) as conn:
                 conn.execute(
                     "UPDATE failed_items SET replayed_at = now() WHERE id = ANY(%s)", (self.replayed,)

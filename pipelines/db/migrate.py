@@ -60,3 +60,23 @@ def apply_all(conn: psycopg.Connection, directory: Path = MIGRATIONS_DIR) -> lis
             applied.append(migration.path.name)
         apply_comments(conn)
     return applied
+
+
+class SchemaNotReady(RuntimeError):
+    """Migrations are missing: the message says to run `scrapy migrate`."""
+
+
+def check_schema(conn: psycopg.Connection) -> None:
+    """Fail fast when `scrapy migrate` has not been run on this database (autocommit connection)."""
+    wanted = {m.version for m in available()}
+    try:
+        done = {r[0] for r in conn.execute("SELECT version FROM schema_migrations")}
+    except psycopg.errors.UndefinedTable:
+        if not conn.autocommit:
+            conn.rollback()
+        done = set()
+    if wanted - done:
+        raise SchemaNotReady(
+            f"the database schema is not up to date (missing migrations {sorted(wanted - done)}): "
+            "run `scrapy migrate` first"
+        )

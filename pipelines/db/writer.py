@@ -26,6 +26,7 @@ from psycopg.types.json import Jsonb
 from pipelines.db import stories
 from pipelines.fingerprint import fingerprint
 from pipelines.text import fingerprint as fp
+from pipelines.text.storable import storable_json, storable_text
 
 # (column, PostgreSQL type) in the order rows are copied; the item field has the same name.
 COLUMNS: tuple[tuple[str, str], ...] = (
@@ -195,23 +196,6 @@ class ArticleWriter:
             self._source_ids[name] = row[0]
         return self._source_ids[name]
 
-    def start_run(self, spider: str, args: Mapping[str, Any]) -> int:
-        with self.conn.transaction():
-            row = self.conn.execute(
-                "INSERT INTO crawl_runs (spider, args) VALUES (%s, %s) RETURNING id",
-                (spider, Jsonb(dict(args))),
-            ).fetchone()
-        assert row is not None
-        return row[0]
-
-    def finish_run(self, run_id: int, reason: str, stats: Mapping[str, Any]) -> None:
-        with self.conn.transaction():
-            self.conn.execute(
-                "UPDATE crawl_runs SET finished_at = now(), finish_reason = %s, stats = %s "
-                "WHERE id = %s",
-                (reason, Jsonb(json.loads(json.dumps(stats, default=str))), run_id),
-            )
-
     def _row(self, article: Mapping[str, Any]) -> tuple[dict[str, Any], bool]:
         values: dict[str, Any] = {n: article.get(n) for n in _NAMES}
         values["source_id"] = self.source_id(article["source"])
@@ -355,12 +339,14 @@ class ArticleWriter:
             self.conn.execute(_BANDS_DELETE_SQL, (keys, owners))
 
     def set_aside(self, article: Mapping[str, Any], error: str, run_id: int | None) -> None:
-        """Keep an item whose write failed, whole, for `scrapy crawl ingest -a failed=1`."""
-        with self.conn.transaction():
-            self.conn.execute(
-                "INSERT INTO failed_items (run_id, item, error) VALUES (%s, %s, %s)",
-                (run_id, Jsonb(to_json(article)), error[:2000]),
-            )
+        """Keep an item whose write failed for `scrapy crawl ingest -a failed=1`.
+
+        Whatever the item holds, this row can be stored: its JSON is made storable first.
+        """
+        self.conn.execute(
+            "INSERT INTO failed_items (run_id, item, error) VALUES (%s, %s, %s)",
+            (run_id, Jsonb(storable_json(_kept(article))), storable_text(error[:2000])),
+        )
 
 
 def to_json(article: Mapping[str, Any]) -> dict[str, Any]:
@@ -368,5 +354,8 @@ def to_json(article: Mapping[str, Any]) -> dict[str, Any]:
 
     Binary fingerprints are left out: a replay goes through the pipelines, which derive them again.
     """
-    kept = {k: v for k, v in article.items() if not k.startswith("_") and not isinstance(v, bytes)}
-    return _no_nul(json.loads(json.dumps(kept, default=_json_default, ensure_ascii=False)))
+    return _no_nul(json.loads(json.dumps(_kept(article), default=_json_default, ensure_ascii=False)))
+
+
+def _kept(article: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in article.items() if not k.startswith("_") and not isinstance(v, bytes)}
