@@ -199,6 +199,8 @@ class StorePipeline:
         with self.lock:
             if batch:
                 self._write_or_split(batch, done)
+            if self.run_id is None:
+                return
             try:
                 runs.heartbeat(self._connected().conn, self.run_id, snapshot)
             except (psycopg.Error, DatabaseConfigError) as exc:
