@@ -38,6 +38,14 @@ system-deps:
 			echo "PostgreSQL server binaries are missing: sudo apt-get install postgresql"; exit 1; \
 		fi; \
 	fi
+	@if ! command -v redis-server >/dev/null; then \
+		if [ "$$(id -u)" = 0 ]; then \
+			echo "Installing Redis (apt-get)"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null; \
+		else \
+			echo "redis-server is missing (distributed crawls and their tests): sudo apt-get install redis-server"; exit 1; \
+		fi; \
+	fi
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)

@@ -76,3 +76,11 @@ FEED_EXPORT_ENCODING = "utf-8"
 FEED_EXPORT_FIELDS = list(EXPORT_FIELDS)
 FEED_EXPORTERS = {"csv": "crawler.exporters.CsvItemExporter"}
 LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
+
+# --- distributed crawls (scrapy-redis) -------------------------------------------------------
+# With REDIS_URL set (redis://host:port/db), every process running the same `scrapy crawl`
+# shares one request queue and one duplicate filter in Redis (crawler/distributed).
+REDIS_URL = os.environ.get("REDIS_URL")
+REDIS_IDLE_CLOSE = 30  # seconds a worker waits on an empty shared queue before it leaves
+REDIS_CRAWL_KEY = "newscrawl:%(spider)s"  # Redis keys of a crawl; differ per concurrent crawl
+ADDONS = {"crawler.distributed.DistributedCrawl": 0}

@@ -14,6 +14,8 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
+import socket
 import threading
 import time
 from pathlib import Path
@@ -84,7 +86,9 @@ class StorePipeline:
         spider = self.crawler.spider
         assert spider is not None  # pipelines open with their spider
         params = getattr(spider, "params", None)  # crawler/params.py: every spider declares its arguments
-        self.run_id = self.writer.start_run(spider.name, params.to_json() if params is not None else {})
+        args = params.to_json() if params is not None else {}
+        worker = f"{socket.gethostname()}:{os.getpid()}"
+        self.run_id = self.writer.start_run(spider.name, args, worker, self.stats.get_value("redis/crawl_id"))
         self.stats.set_value("store/run_id", self.run_id)
         logger.info("Storing into %s as crawl run %s", redact(conn.info.dsn), self.run_id)
 

@@ -12,7 +12,7 @@ from scrapy.crawler import Crawler
 logger = logging.getLogger(__name__)
 
 
-FAILED_REASONS = {"storage_not_ready"}
+FAILED_REASONS = {"storage_not_ready", "redis_not_ready"}
 
 
 def site_unreachable(stats: Mapping[str, Any]) -> bool:
@@ -65,6 +65,12 @@ def summarize(stats: Mapping[str, Any], reason: str) -> str:
         "items spilled to disk": stats.get("store/spilled", 0),
         "logged errors": stats.get("log_count/ERROR", 0),
     }
+    if stats.get("redis/crawl_id"):
+        role = "seeded" if stats.get("redis/seeder") else "joined"
+        lines.append(
+            f"  worker {stats.get('redis/worker')} {role} shared crawl {stats['redis/crawl_id']}: "
+            f"{stats.get('scheduler/dequeued/redis', 0)} requests taken from the shared queue"
+        )
     lines.append("  errors: " + (", ".join(f"{k} {v}" for k, v in errors.items() if v) or "none"))
     if site_unreachable(stats):
         lines.append("  The site could not be reached: no request got an answer. Check the network")

@@ -191,11 +191,15 @@ class ArticleWriter:
             self._source_ids[name] = row[0]
         return self._source_ids[name]
 
-    def start_run(self, spider: str, args: Mapping[str, Any]) -> int:
+    def start_run(
+        self, spider: str, args: Mapping[str, Any], worker: str | None = None, crawl: str | None = None
+    ) -> int:
+        """Record a run's start: its worker (hostname:pid) and shared crawl id, when distributed."""
         with self.conn.transaction():
             row = self.conn.execute(
-                "INSERT INTO crawl_runs (spider, args) VALUES (%s, %s) RETURNING id",
-                (spider, Jsonb(dict(args))),
+                "INSERT INTO crawl_runs (spider, args, worker, distributed_crawl) "
+                "VALUES (%s, %s, %s, %s) RETURNING id",
+                (spider, Jsonb(dict(args)), worker, crawl),
             ).fetchone()
         assert row is not None
         return row[0]
