@@ -10,6 +10,8 @@ import psycopg
 from scrapy.commands import ScrapyCommand
 
 from crawler.extensions.summary import summarize
+from crawler.outcome import unclean
+from crawler.report_html import write_report
 from pipelines.db.connect import DatabaseConfigError, connect
 
 
@@ -19,7 +21,7 @@ class Command(ScrapyCommand):
     default_settings: ClassVar[dict[str, Any]] = {"LOG_ENABLED": False}
 
     def syntax(self) -> str:
-        return "[--run ID]"
+        return "[--run ID] [--html FILE [--days N]] [--fail-over-error-rate RATE]"
 
     def short_desc(self) -> str:
         return "Print the summary of the last crawl run"
@@ -27,6 +29,10 @@ class Command(ScrapyCommand):
     def add_options(self, parser: argparse.ArgumentParser) -> None:
         super().add_options(parser)
         parser.add_argument("--run", type=int, help="crawl run id (default: the last one)")
+        parser.add_argument("--html", metavar="FILE", help="also write a page of charts to FILE")
+        parser.add_argument("--days", type=int, default=30, help="period of the --html page (default 30)")
+        parser.add_argument("--fail-over-error-rate", type=float, metavar="RATE",
+                            help="exit 1 when the errors per request of the run exceed RATE")  # fmt: skip
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         assert self.settings is not None
@@ -40,12 +46,15 @@ class Command(ScrapyCommand):
                 totals = conn.execute(
                     "SELECT lang, count(*) FROM articles GROUP BY lang ORDER BY lang"
                 ).fetchall()
-        except (DatabaseConfigError, psycopg.Error) as exc:
+                if opts.html:
+                    write_report(conn, opts.html, opts.days)
+        except (DatabaseConfigError, psycopg.Error, OSError) as exc:
             print(f"report: {exc}", file=sys.stderr)
             self.exitcode = 1
             return
         if row is None:
             print("No crawl run recorded yet.")
+            self.exitcode = int(opts.fail_over_error_rate is not None)
             return
         run_id, spider, run_args, started, reason, stats = row
         print(f"Run {run_id}: {spider} {run_args}, started {started:%Y-%m-%d %H:%M:%S %Z}")
@@ -54,3 +63,10 @@ class Command(ScrapyCommand):
         else:
             print(summarize(stats, reason or "unknown"))
         print("Articles in the database: " + (", ".join(f"{lang} {n}" for lang, n in totals) or "none"))
+        if opts.html:
+            print(f"Report with charts written to {opts.html}")
+        if opts.fail_over_error_rate is not None:
+            problem = unclean(stats, opts.fail_over_error_rate)
+            if problem:
+                print(f"Run {run_id}: {problem}", file=sys.stderr)
+                self.exitcode = 1
