@@ -84,3 +84,7 @@ REDIS_URL = os.environ.get("REDIS_URL")
 REDIS_IDLE_CLOSE = 30  # seconds a worker waits on an empty shared queue before it leaves
 REDIS_CRAWL_KEY = "newscrawl:%(spider)s"  # Redis keys of a crawl; differ per concurrent crawl
 ADDONS = {"crawler.distributed.DistributedCrawl": 0}
+
+# --- incremental runs (crawler/incremental.py; `-a full=1` ignores them) -----------------------
+INCREMENTAL_REFRESH_HOURS = 48  # a stored article younger than this is fetched again
+INCREMENTAL_OVERLAP_PAGES = 1  # list pages read past the first page holding only stored articles
