@@ -58,6 +58,8 @@ RETRY_AFTER_MAX = 300.0  # seconds; a longer Retry-After is not waited for: the 
 DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "crawler.middlewares.retry.BackoffRetryMiddleware": 550,
+    # ETag / Last-Modified for requests with meta conditional_get (feeds, sitemaps)
+    "crawler.middlewares.conditional_get.ConditionalGetMiddleware": 580,
 }
 # A request that fails for good is logged once, as an error, by the spider's errback.
 RETRY_GIVE_UP_LOG_LEVEL = "INFO"
