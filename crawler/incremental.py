@@ -20,7 +20,7 @@ from typing import Any
 
 import psycopg
 
-from pipelines.db.connect import connect
+from pipelines.db.connect import DatabaseConfigError, connect
 
 logger = logging.getLogger(__name__)
 
@@ -61,14 +61,18 @@ class KnownArticles:
         """Which entries of a list page to fetch."""
         if not entries:
             return PageDecision([], False)
-        rows = self._connection().execute(
-            "SELECT a.external_id, a.published_at, e.digest FROM articles a "
-            "JOIN sources s ON s.id = a.source_id "
-            "LEFT JOIN list_entries e ON e.source = s.name AND e.external_id = a.external_id "
-            "AND e.lang = a.lang "
-            "WHERE s.name = %s AND a.lang = %s AND a.external_id = ANY(%s)",
-            (self.source, lang, [e.external_id for e in entries]),
-        ).fetchall()
+        try:
+            rows = self._connection().execute(
+                "SELECT a.external_id, a.published_at, e.digest FROM articles a "
+                "JOIN sources s ON s.id = a.source_id "
+                "LEFT JOIN list_entries e ON e.source = s.name AND e.external_id = a.external_id "
+                "AND e.lang = a.lang "
+                "WHERE s.name = %s AND a.lang = %s AND a.external_id = ANY(%s)",
+                (self.source, lang, [e.external_id for e in entries]),
+            ).fetchall()
+        except (psycopg.Error, DatabaseConfigError) as exc:  # fetching everything loses nothing
+            logger.warning("Cannot tell which articles are stored (%s): fetching this page's all", exc)
+            return PageDecision(entries, False)
         stored = {ext: (published, digest.hex() if digest else None) for ext, published, digest in rows}
         young = datetime.now(UTC) - self.refresh
         fetch = []
@@ -98,7 +102,7 @@ class KnownArticles:
                     "SET digest = EXCLUDED.digest, fetched_at = now()",
                     rows,
                 )
-        except psycopg.Error as exc:  # the next run fetches these entries once more: nothing lost
+        except (psycopg.Error, DatabaseConfigError) as exc:  # the next run fetches them again: nothing lost
             logger.warning("Could not record %d list entries: %s", len(rows), exc)
         self._fetched.clear()
 

@@ -1,7 +1,7 @@
 """What went wrong in a crawl run, by reason, read from its stats (as stored in crawl_runs).
 
-Spiders count their trouble as ``<source>/request_failed``, ``<source>/malformed_page`` and
-``<source>/api_error``; the store counts ``store/set_aside`` and ``store/spilled``; Scrapy counts
+Spiders count their trouble as ``source/<name>/request_failed``, ``…/malformed_page`` and
+``…/api_error``; the store counts ``store/set_aside`` and ``store/spilled``; Scrapy counts
 dropped items, HTTP statuses and download exceptions. These group them without naming a source.
 """
 
@@ -23,8 +23,8 @@ def errors_by_reason(stats: Mapping[str, Any]) -> Counter[str]:
         if not isinstance(value, int) or not value:
             continue
         parts = key.split("/")
-        if len(parts) == 2 and parts[1] in _ERROR_SUFFIXES and parts[0] not in ("downloader", "store"):
-            found[_ERROR_SUFFIXES[parts[1]]] += value
+        if len(parts) == 3 and parts[0] == "source" and parts[2] in _ERROR_SUFFIXES:
+            found[_ERROR_SUFFIXES[parts[2]]] += value
         elif key in _STORE_ERRORS:
             found[_STORE_ERRORS[key]] += value
     return found

@@ -61,7 +61,7 @@ def collect(conn: psycopg.Connection, days: int) -> ReportData:
     """Everything the page shows, for the last ``days`` days."""
     since = {"days": days}
     runs = [
-        Run(*row[:6], row[6] or {})
+        Run(row[0], row[1], row[2], row[3], row[4], row[5], row[6] or {})
         for row in conn.execute(
             "SELECT id, spider, worker, started_at, finished_at, finish_reason, stats FROM crawl_runs "
             "WHERE started_at >= now() - make_interval(days => %(days)s) ORDER BY id",

@@ -94,6 +94,6 @@ def test_validators_are_not_kept_after_a_run_with_errors(feed: FeedServer, db_ur
     _run(feed, db_url)
     feed.etag = '"v2"'
     failed = _run(feed, db_url, "-a", "broken=1")  # the feed changed, and another request failed
-    assert failed["probe/parsed"] == 1 and failed["probe/request_failed"] == 1
+    assert failed["probe/parsed"] == 1 and failed["source/probe/request_failed"] == 1
     with psycopg.connect(db_url) as conn:  # the next run reads the feed in full again
         assert conn.execute("SELECT etag FROM http_validators").fetchall() == [('"v1"',)]

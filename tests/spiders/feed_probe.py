@@ -27,7 +27,7 @@ class FeedProbe(scrapy.Spider):
             yield scrapy.Request(self.url.rsplit("/", 1)[0] + "/broken", errback=self.failed)
 
     def failed(self, failure: Any) -> None:
-        self.crawler.stats.inc_value("probe/request_failed")
+        self.crawler.stats.inc_value("source/probe/request_failed")
 
     def parse(self, response: Response) -> None:
         self.crawler.stats.inc_value("probe/parsed")
