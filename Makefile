@@ -25,7 +25,7 @@ SPIDER ?= followin
 DEMO_SETTINGS := -s FOLLOWIN_BASE_URL=http://127.0.0.1:$(DEMO_PORT) -s FOLLOWIN_API_URL=http://127.0.0.1:$(DEMO_PORT) \
 	-s AUTOTHROTTLE_ENABLED=False -s DOWNLOAD_DELAY=0
 
-.PHONY: help install system-deps db db-stop psql migrate crawl demo test lint bench clean
+.PHONY: help install system-deps db db-stop psql migrate crawl demo test lint bench clean scheduled-crawl
 
 help:
 	@echo "make crawl | demo | test | lint | bench | db | db-stop | psql | clean  (see README.md)"
@@ -38,6 +38,22 @@ system-deps:
 			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; \
 		else \
 			echo "PostgreSQL server binaries are missing: sudo apt-get install postgresql"; exit 1; \
+		fi; \
+	fi
+	@if ! command -v redis-server >/dev/null; then \
+		if [ "$$(id -u)" = 0 ]; then \
+			echo "Installing Redis (apt-get)"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null; \
+		else \
+			echo "redis-server is missing (distributed crawls and their tests): sudo apt-get install redis-server"; exit 1; \
+		fi; \
+	fi
+	@if ! command -v chromium >/dev/null; then \
+		if [ "$$(id -u)" = 0 ]; then \
+			echo "Installing Chromium (apt-get)"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null; \
+		else \
+			echo "chromium is missing (rendered pages, report tests): sudo apt-get install chromium"; exit 1; \
 		fi; \
 	fi
 
@@ -79,6 +95,22 @@ demo: migrate
 		$(DEMO_SETTINGS) $(ARGS) -s LOG_LEVEL=WARNING; \
 	status=$$?; $(SCRAPY) report; exit $$status
 
+# A scheduled run (.github/workflows/crawl.yml): crawl $(SPIDER) into $$DATABASE_URL (never a local
+# database), keep its log and report (text and HTML) in RUN_DIR, and fail unless the run was clean:
+# the crawl's exit status, and its error rate at most MAX_ERROR_RATE.
+SPIDER ?= followin
+RUN_DIR ?= var/run
+MAX_ERROR_RATE ?= 0.1
+scheduled-crawl: install
+	@if [ "$(DB_URL)" = "$(LOCAL_DB_URL)" ]; then echo "scheduled-crawl: set DATABASE_URL (a CI secret)" >&2; exit 2; fi
+	@mkdir -p $(RUN_DIR)
+	@$(SCRAPY) migrate
+	@$(SCRAPY) crawl $(SPIDER) $(ARGS) 2>&1 | tee $(RUN_DIR)/crawl.log; crawl=$${PIPESTATUS[0]}; \
+	$(SCRAPY) report --html $(RUN_DIR)/report.html --fail-over-error-rate $(MAX_ERROR_RATE) \
+		2>&1 | tee $(RUN_DIR)/report.txt; report=$${PIPESTATUS[0]}; \
+	if [ $$crawl != 0 ]; then echo "scheduled-crawl: the crawl exited with status $$crawl" >&2; fi; \
+	[ $$crawl = 0 ] && [ $$report = 0 ]
+
 # --- checks -----------------------------------------------------------------------------
 test: install lint
 	@$(PY) -m pytest
@@ -87,6 +119,7 @@ test: install lint
 lint: $(STAMP)
 	@$(VENV)/bin/ruff check .
 	@$(VENV)/bin/mypy
+	@$(VENV)/bin/actionlint .github/workflows/*.yml
 
 bench: db
 	@$(PY) -m tests.bench

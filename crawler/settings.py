@@ -65,6 +65,8 @@ RETRY_AFTER_MAX = 300.0  # seconds; a longer Retry-After is not waited for: the 
 DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "crawler.middlewares.retry.BackoffRetryMiddleware": 550,
+    # ETag / Last-Modified for requests with meta conditional_get (feeds, sitemaps)
+    "crawler.middlewares.conditional_get.ConditionalGetMiddleware": 580,
     "crawler.middlewares.mirror.MirrorMiddleware": 950,
 }
 # Fetch a site from a saved copy: {"https://www.odaily.news": "http://127.0.0.1:8804/www.odaily.news"}
@@ -87,3 +89,15 @@ FEED_EXPORT_ENCODING = "utf-8"
 FEED_EXPORT_FIELDS = list(EXPORT_FIELDS)
 FEED_EXPORTERS = {"csv": "crawler.exporters.CsvItemExporter"}
 LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
+
+# --- distributed crawls (scrapy-redis) -------------------------------------------------------
+# With REDIS_URL set (redis://host:port/db), every process running the same `scrapy crawl`
+# shares one request queue and one duplicate filter in Redis (crawler/distributed).
+REDIS_URL = os.environ.get("REDIS_URL")
+REDIS_IDLE_CLOSE = 30  # seconds a worker waits on an empty shared queue before it leaves
+REDIS_CRAWL_KEY = "newscrawl:%(spider)s"  # Redis keys of a crawl; differ per concurrent crawl
+ADDONS = {"crawler.distributed.DistributedCrawl": 0}
+
+# --- incremental runs (crawler/incremental.py; `-a full=1` ignores them) -----------------------
+INCREMENTAL_REFRESH_HOURS = 48  # a stored article younger than this is fetched again
+INCREMENTAL_OVERLAP_PAGES = 1  # list pages read past the first page holding only stored articles

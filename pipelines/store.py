@@ -23,6 +23,7 @@ import asyncio
 import json
 import logging
 import os
+import socket
 import threading
 import time
 from dataclasses import dataclass, field
@@ -114,7 +115,9 @@ class StorePipeline:
         spider = self.crawler.spider
         assert spider is not None  # pipelines open with their spider
         params = getattr(spider, "params", None)  # crawler/params.py: every spider declares its arguments
-        self.run_id = runs.start_run(conn, spider.name, params.to_json() if params is not None else {})
+        args = params.to_json() if params is not None else {}
+        worker = f"{socket.gethostname()}:{os.getpid()}"
+        self.run_id = runs.start_run(conn, spider.name, args, worker, self.stats.get_value("redis/crawl_id"))
         self.stats.set_value("store/run_id", self.run_id)
         logger.info("Storing into %s as crawl run %s", redact(conn.info.dsn), self.run_id)
         if self.flush_seconds > 0:

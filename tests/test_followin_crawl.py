@@ -74,7 +74,7 @@ def test_every_fixture_article_stored_once_with_the_right_values(site: FixtureSi
         assert row["published_at"] == (datetime.fromisoformat(published) if published else None), key
         assert row["raw"]["id"] == int(key[0])  # the raw /feed/info payload is kept
 
-    again = crawl(site, db_url, "-a", "langs=en,zh-Hans", "-a", "max_pages=10")
+    again = crawl(site, db_url, "-a", "langs=en,zh-Hans", "-a", "max_pages=10", "-a", "full=1")
     assert again.get("store/inserted", 0) == 0 and again.get("store/updated", 0) == 0
     assert again["store/unchanged"] == news["store/inserted"]
     assert len(stored(db_url)) == 80

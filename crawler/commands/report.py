@@ -10,7 +10,9 @@ from typing import Any, ClassVar
 import psycopg
 from scrapy.commands import ScrapyCommand
 
-from crawler.extensions.summary import summarize
+from crawler.extensions.summary import problems, summarize
+from crawler.outcome import unclean
+from crawler.report_html import write_report
 from pipelines.db import runs
 from pipelines.db.connect import DatabaseConfigError, connect, one_line
 from pipelines.db.migrate import SchemaNotReady, check_schema
@@ -22,7 +24,7 @@ class Command(ScrapyCommand):
     default_settings: ClassVar[dict[str, Any]] = {"LOG_ENABLED": False}
 
     def syntax(self) -> str:
-        return "[--run ID]"
+        return "[--run ID] [--html FILE [--days N]] [--fail-over-error-rate RATE]"
 
     def short_desc(self) -> str:
         return "Print the summary of the last crawl run"
@@ -30,6 +32,10 @@ class Command(ScrapyCommand):
     def add_options(self, parser: argparse.ArgumentParser) -> None:
         super().add_options(parser)
         parser.add_argument("--run", type=int, help="crawl run id (default: the last one)")
+        parser.add_argument("--html", metavar="FILE", help="also write a page of charts to FILE")
+        parser.add_argument("--days", type=int, default=30, help="period of the --html page (default 30)")
+        parser.add_argument("--fail-over-error-rate", type=float, metavar="RATE",
+                            help="exit 1 when the errors per request of the run exceed RATE")  # fmt: skip
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         assert self.settings is not None
@@ -46,7 +52,9 @@ class Command(ScrapyCommand):
                 totals = conn.execute(
                     "SELECT lang, count(*) FROM articles GROUP BY lang ORDER BY lang"
                 ).fetchall()
-        except (DatabaseConfigError, SchemaNotReady, psycopg.Error) as exc:
+                if opts.html:
+                    write_report(conn, opts.html, opts.days)
+        except (DatabaseConfigError, SchemaNotReady, psycopg.Error, OSError) as exc:
             print(f"report: {one_line(exc)}", file=sys.stderr)
             self.exitcode = 1
             return
@@ -56,6 +64,7 @@ class Command(ScrapyCommand):
                 self.exitcode = 1
             else:
                 print("No crawl run recorded yet.")
+                self.exitcode = int(opts.fail_over_error_rate is not None)
             return
         run_id, spider, run_args, started, reason, stats, status, heartbeat = row
         print(f"Run {run_id}: {spider} {run_args}, started {started:%Y-%m-%d %H:%M:%S %Z}")
@@ -72,6 +81,13 @@ class Command(ScrapyCommand):
             heading = "Crawl finished" if status == "finished" else "Crawl until its last heartbeat"
             print(summarize(stats, reason or status, heading))
         print("Articles in the database: " + (", ".join(f"{lang} {n}" for lang, n in totals) or "none"))
+        if opts.html:
+            print(f"Report with charts written to {opts.html}")
+        if opts.fail_over_error_rate is not None:
+            problem = unclean(stats, opts.fail_over_error_rate) or "; ".join(problems(stats))
+            if problem:
+                print(f"Run {run_id}: {problem}", file=sys.stderr)
+                self.exitcode = 1
 
 
 def _when(moment: datetime | None) -> str:

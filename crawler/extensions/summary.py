@@ -17,7 +17,10 @@ from scrapy.crawler import Crawler
 logger = logging.getLogger(__name__)
 
 
-FAILED_REASONS = {"storage_not_ready"}
+FAILED_REASONS = {
+    "storage_not_ready": "storage was not ready",
+    "redis_not_ready": "Redis could not be reached",
+}
 
 
 def site_unreachable(stats: Mapping[str, Any]) -> bool:
@@ -29,7 +32,7 @@ def problems(stats: Mapping[str, Any]) -> list[str]:
     """What makes this run a failure (non-zero exit), one phrase each; empty when all went well."""
     found = []
     if stats.get("finish_reason") in FAILED_REASONS:
-        found.append("storage was not ready")
+        found.append(FAILED_REASONS[stats["finish_reason"]])
     if site_unreachable(stats):
         found.append("the site could not be reached")
     if stats.get("store/spilled"):
@@ -101,6 +104,12 @@ def summarize(stats: Mapping[str, Any], reason: str, heading: str = "Crawl finis
         "items spilled to disk": stats.get("store/spilled", 0),
         "logged errors": stats.get("log_count/ERROR", 0),
     }
+    if stats.get("redis/crawl_id"):
+        role = "seeded" if stats.get("redis/seeder") else "joined"
+        lines.append(
+            f"  worker {stats.get('redis/worker')} {role} shared crawl {stats['redis/crawl_id']}: "
+            f"{stats.get('scheduler/dequeued/redis', 0)} requests taken from the shared queue"
+        )
     lines.append("  errors: " + (", ".join(f"{k} {v}" for k, v in errors.items() if v) or "none"))
     if site_unreachable(stats):
         lines.append("  The site could not be reached: no request got an answer. Check the network")

@@ -6,6 +6,10 @@ keeps the news list too), ``-a ids=`` fetches single articles. Article data is r
 page's ``__NEXT_DATA__``, never from its CSS classes.
 
     scrapy crawl followin -a langs=en,zh-Hans -a max_pages=3 -a since=2026-01-10
+
+Runs are incremental (crawler/incremental.py): articles already stored are fetched again only
+when their list entry changed or they are young, and a list stops after pages holding only stored
+articles; ``-a full=1`` fetches everything.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ import logging
 import re
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import scrapy
@@ -25,6 +29,7 @@ from scrapy.exceptions import DownloadCancelledError, IgnoreRequest
 from scrapy.http import JsonRequest, Response
 from scrapy.spidermiddlewares.httperror import HttpError
 
+from crawler.incremental import Entry, KnownArticles, entry_digest
 from crawler.items import ArticleItem
 from crawler.params import (
     ArgumentError,
@@ -58,6 +63,10 @@ logger = logging.getLogger(__name__)
 STATS = "source/followin"
 API_OK = 2000
 PAGE_SIZE = 20
+# What a list entry says about its article's content; counters (tag prices, related_feeds) move
+# all the time and are not a reason to fetch the article again.
+ENTRY_FIELDS = ("title", "content", "translated_title", "translated_content", "publish_time",
+                "source_url", "nickname")  # fmt: skip
 # Languages Followin serves pages in (URLs show en, zh-Hans, zh-Hant, vi; the API also lists ko).
 LANGS = ("en", "zh-Hans", "zh-Hant", "vi", "ko")
 # Start-point kinds: (page path, the page's feed query, the list API path).
@@ -85,6 +94,7 @@ class FollowinParams(SpiderParams):
     news: bool | None = param(
         None, boolean, "follow the flash-news list (1/0); default: yes, unless other start points are given"
     )
+    full: bool = param(False, boolean, "1: ignore what is stored, fetch every list page and article")
 
     def check(self) -> None:
         if self.news is False and not self.chosen:
@@ -162,6 +172,8 @@ class FollowinSpider(scrapy.Spider):
         # The flash-news list is the default start point; with others given, only on request.
         self.news = self.params.news if self.params.news is not None else not self.params.chosen
         self.count = Stats(self)
+        self.full = self.params.full
+        self.known: KnownArticles | None = None
 
     @property
     def base_url(self) -> str:
@@ -172,6 +184,9 @@ class FollowinSpider(scrapy.Spider):
         return self.settings.get("FOLLOWIN_API_URL").rstrip("/")
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
+        if not self.full and self.settings.getbool("STORE_ENABLED", True):  # no database, nothing known
+            refresh = timedelta(hours=self.settings.getfloat("INCREMENTAL_REFRESH_HOURS"))
+            self.known = KnownArticles(self.settings.get("DATABASE_URL"), self.name, refresh)
         for lang in self.langs:
             for wanted in self.article_ids:
                 yield self._article_request(wanted, lang)
@@ -187,6 +202,10 @@ class FollowinSpider(scrapy.Spider):
                     cb_kwargs={"lang": lang, "kind": kind, "list_id": list_id},
                 )
 
+    def closed(self, reason: str) -> None:
+        if self.known is not None:
+            self.known.close()
+
     # --- lists -----------------------------------------------------------------------------
     def parse_list_page(self, response: Response, lang: str, kind: str, list_id: int | None) -> Iterator[Any]:
         try:
@@ -197,7 +216,13 @@ class FollowinSpider(scrapy.Spider):
         yield from self._follow_page(response, page, 1, lang, kind, list_id)
 
     def parse_list_api(
-        self, response: Response, lang: str, kind: str, list_id: int | None, page_no: int
+        self,
+        response: Response,
+        lang: str,
+        kind: str,
+        list_id: int | None,
+        page_no: int,
+        stored_pages: int = 0,
     ) -> Iterator[Any]:
         try:
             answer = load_json(self._text(response), "the list API answer")
@@ -212,27 +237,49 @@ class FollowinSpider(scrapy.Spider):
         except PageDataError as exc:
             self._malformed(response, exc)
             return
-        yield from self._follow_page(response, page, page_no, lang, kind, list_id)
+        yield from self._follow_page(response, page, page_no, lang, kind, list_id, stored_pages)
 
     def _follow_page(
-        self, response: Response, page: FeedPage, page_no: int, lang: str, kind: str, list_id: int | None
+        self,
+        response: Response,
+        page: FeedPage,
+        page_no: int,
+        lang: str,
+        kind: str,
+        list_id: int | None,
+        stored_pages: int = 0,
     ) -> Iterator[scrapy.Request]:
         self.count.list_page()
         if page.skipped:
             logger.warning("%d list entries without an article id skipped at %s", page.skipped, response.url)
             self.count.skipped_entries(page.skipped)
         reached_since = False
+        entries = []
         for entry in page.items:
             published = publish_time(entry.get("publish_time"))
             # An absurd time (before 1990) must not end the list: it is the validation step's to count.
             if self.since and published and EARLIEST_PUBLISHED <= published < self.since:
                 reached_since = True  # lists are newest first: the rest is older too
                 continue
-            yield self._article_request(article_id(entry["id"]) or 0, lang)
+            digest = entry_digest(entry, ENTRY_FIELDS)
+            entries.append(Entry(str(article_id(entry["id"]) or 0), published, digest))
+        fetch = entries
+        if self.known is not None:
+            decision = self.known.decide(lang, entries)
+            fetch = decision.fetch
+            self.crawler.stats.inc_value("incremental/articles_skipped", len(entries) - len(fetch))
+            stored_pages = stored_pages + 1 if decision.all_stored else 0
+        for wanted in fetch:
+            yield self._article_request(int(wanted.external_id), lang, wanted.digest)
         if not page.has_more or reached_since:
             return
         if page_no >= self.max_pages:
             logger.info("Stopping %s list (%s) after max_pages=%d", kind, lang, self.max_pages)
+            return
+        if self.known is not None and stored_pages > self.settings.getint("INCREMENTAL_OVERLAP_PAGES"):
+            logger.info("Stopping %s list (%s) at page %d: %d page(s) of articles stored already",
+                        kind, lang, page_no, stored_pages)  # fmt: skip
+            self.crawler.stats.inc_value("incremental/lists_stopped")
             return
         body: dict[str, Any] = {"count": PAGE_SIZE, "last_cursor": page.cursor}
         if kind == "news":
@@ -245,7 +292,13 @@ class FollowinSpider(scrapy.Spider):
             headers={"x-bparam": self._bparam(lang)},
             callback=self.parse_list_api,
             errback=self.on_error,
-            cb_kwargs={"lang": lang, "kind": kind, "list_id": list_id, "page_no": page_no + 1},
+            cb_kwargs={
+                "lang": lang,
+                "kind": kind,
+                "list_id": list_id,
+                "page_no": page_no + 1,
+                "stored_pages": stored_pages,
+            },
             dont_filter=True,  # same URL, other cursor
         )
 
@@ -255,15 +308,15 @@ class FollowinSpider(scrapy.Spider):
         return json.dumps(param | {"i": "official"}, separators=(",", ":"))
 
     # --- articles --------------------------------------------------------------------------
-    def _article_request(self, article_id: int, lang: str) -> scrapy.Request:
+    def _article_request(self, article_id: int, lang: str, list_digest: str | None = None) -> scrapy.Request:
         return scrapy.Request(
             f"{self.base_url}/{lang}/feed/{article_id}",
             callback=self.parse_article,
             errback=self.on_error,
-            cb_kwargs={"lang": lang},
+            cb_kwargs={"lang": lang, "list_digest": list_digest},
         )
 
-    def parse_article(self, response: Response, lang: str) -> Iterator[Any]:
+    def parse_article(self, response: Response, lang: str, list_digest: str | None = None) -> Iterator[Any]:
         try:
             data = next_data(self._text(response))
             info = query_data(data, "/feed/info")
@@ -286,6 +339,8 @@ class FollowinSpider(scrapy.Spider):
             for name in wrong:
                 self.count.wrong_type(name)
         self.count.article(lang)
+        if self.known is not None and list_digest:
+            self.known.fetched(str(info["id"]), lang, list_digest)
         yield ArticleItem(
             source="followin",
             external_id=str(info["id"]),

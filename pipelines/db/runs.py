@@ -22,10 +22,18 @@ def _json(stats: Mapping[str, Any]) -> Jsonb:
     return Jsonb(storable_json(json.loads(json.dumps(dict(stats), default=str))))
 
 
-def start_run(conn: psycopg.Connection, spider: str, args: Mapping[str, Any]) -> int:
+def start_run(
+    conn: psycopg.Connection,
+    spider: str,
+    args: Mapping[str, Any],
+    worker: str | None = None,
+    crawl: str | None = None,
+) -> int:
+    """Record a run's start: its worker (hostname:pid) and shared crawl id, when distributed."""
     row = conn.execute(
-        "INSERT INTO crawl_runs (spider, args, heartbeat_at) VALUES (%s, %s, now()) RETURNING id",
-        (spider, _json(args)),
+        "INSERT INTO crawl_runs (spider, args, heartbeat_at, worker, distributed_crawl) "
+        "VALUES (%s, %s, now(), %s, %s) RETURNING id",
+        (spider, _json(args), worker, crawl),
     ).fetchone()
     assert row is not None
     return row[0]

@@ -1,6 +1,6 @@
 """`make bench`: every figure beside a baseline measured in the same run, as a ratio.
 
-    python -m tests.bench [crawl] [store] [scale] [clean] [dedupe] [extract]   (default: all)
+    python -m tests.bench [crawl] [workers] [store] [scale] [clean] [dedupe] [extract]   (default: all)
 
 Needs DATABASE_URL (make bench starts the local database); scratch databases are created and
 dropped on that server.
@@ -20,7 +20,7 @@ def _row(name: str, value: float, unit: str, baseline: str, base: float, target:
 
 
 def main(argv: list[str]) -> int:
-    wanted = set(argv) or {"crawl", "store", "scale", "clean", "dedupe", "extract"}
+    wanted = set(argv) or {"crawl", "workers", "store", "scale", "clean", "dedupe", "extract"}
     url = database_url(os.environ.get("DATABASE_URL"))
     rows = []
     if "crawl" in wanted:
@@ -30,6 +30,13 @@ def main(argv: list[str]) -> int:
         crawl = bench_crawl.run(url)
         spider, baseline = crawl["followin_pages_per_min"], crawl["scrapy_bench_pages_per_min"]
         rows.append(_row("followin spider", spider, "pages/min", "scrapy bench", baseline, "≥ 0.5"))
+    if "workers" in wanted:
+        from tests.bench import bench_distributed
+
+        print("workers: followin spider, one and two workers sharing Redis …", flush=True)
+        workers = bench_distributed.run(url)
+        rows.append(_row("two workers sharing Redis", workers["pages_per_min_2"], "pages/min",
+                         "one worker, same Redis scheduler", workers["pages_per_min_1"], "> 1"))  # fmt: skip
     if "store" in wanted:
         from tests.bench import bench_store
 
