@@ -73,7 +73,7 @@ def test_reclean_refuses_batch_size_zero(db_url: str) -> None:
 def test_stale_heartbeat_is_reported_as_abandoned_not_running(db_url: str) -> None:
     with psycopg.connect(db_url, autocommit=True) as conn:
         stale = runs.start_run(conn, "followin", {"langs": ["en"]})
-        runs.heartbeat(conn, stale, {"store/inserted": 7})
+        runs.heartbeat(conn, stale, {"store/run_id": stale, "store/inserted": 7})
         conn.execute("UPDATE crawl_runs SET heartbeat_at = now() - interval '1 hour' WHERE id = %s", (stale,))
         fresh = runs.start_run(conn, "followin", {})
     shown_fresh = run_scrapy("report", "--run", str(fresh), db_url=db_url, timeout=60)
