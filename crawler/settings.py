@@ -69,7 +69,7 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.conditional_get.ConditionalGetMiddleware": 580,
     "crawler.middlewares.mirror.MirrorMiddleware": 950,
 }
-# Fetch a site from a saved copy: {"https://www.odaily.news": "http://127.0.0.1:8804/www.odaily.news"}
+# Fetch a site from a saved copy: {"https://www.example.com": "http://127.0.0.1:8804/www.example.com"}
 # (the tests' fixture sites; see crawler/middlewares/mirror.py). Empty: the real sites.
 SOURCE_MIRRORS: dict[str, str] = {}
 # A request that fails for good is logged once, as an error, by the spider's errback.

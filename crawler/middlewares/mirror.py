@@ -1,4 +1,4 @@
-"""Fetch a site's pages from a mirror: ``SOURCE_MIRRORS = {"https://www.odaily.news": "http://127.0.0.1:8804/www.odaily.news"}``.
+"""Fetch a site's pages from a mirror: ``SOURCE_MIRRORS = {"https://www.example.com": "http://127.0.0.1:8804/www.example.com"}``.
 
 For a saved copy of a site (the tests' fixture sites, an archive): a request to a mirrored origin
 is sent to the mirror instead, and its response comes back under the original URL, so spiders,
