@@ -12,5 +12,7 @@ class DistributedCrawl:
     def update_settings(self, settings: BaseSettings) -> None:
         if not settings.get("REDIS_URL"):
             return
-        settings.set("SCHEDULER", "crawler.distributed.scheduler.SharedScheduler", "addon")
-        settings.set("DUPEFILTER_CLASS", "scrapy_redis.dupefilter.RFPDupeFilter", "addon")
+        # "project": these replace the project's own scheduler and duplicate filter (the JOBDIR
+        # resume filter, crawler/resume.py; Redis keeps the shared state itself), `-s` still wins.
+        settings.set("SCHEDULER", "crawler.distributed.scheduler.SharedScheduler", "project")
+        settings.set("DUPEFILTER_CLASS", "scrapy_redis.dupefilter.RFPDupeFilter", "project")
