@@ -40,6 +40,15 @@ system-deps:
 			echo "PostgreSQL server binaries are missing: sudo apt-get install postgresql"; exit 1; \
 		fi; \
 	fi
+# Debian's Chromium renders the pages that need a browser (never a downloaded browser build).
+	@if [ ! -x /usr/bin/chromium ]; then \
+		if [ "$$(id -u)" = 0 ]; then \
+			echo "Installing Chromium (apt-get)"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null; \
+		else \
+			echo "Chromium is missing: sudo apt-get install chromium"; exit 1; \
+		fi; \
+	fi
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from tests.conftest import migrated_database
 from tests.render.conftest import crawl_fixture, stored
 from tests.render.processes import BROWSER_PROGRAMS
 from tests.render.site import HEAVY_PREFIXES, SHELL_TEXT, RenderSite, article
@@ -80,8 +81,6 @@ def test_every_rendered_page_is_closed(always: tuple) -> None:
 @pytest.fixture(scope="module")
 def auto(chromium: str, pg_cluster: Any) -> Iterator[tuple[RenderSite, dict[str, Any], dict[str, Any], str]]:
     """A source whose entry says auto, with a page whose script never delivers (broken/7)."""
-    from tests.conftest import migrated_database
-
     with migrated_database(pg_cluster) as db_url, RenderSite() as site:
         run, stats = crawl_fixture(site, db_url, "-a", f"paths={','.join(SCRIPT + SERVER)},broken/7",
                                    "-a", "source_render=auto")  # fmt: skip
