@@ -14,8 +14,8 @@ from tests.render.processes import WatchedRun, run_watched
 from tests.render.site import RenderSite
 
 CHROMIUM = PLAYWRIGHT_LAUNCH_OPTIONS["executable_path"]
-# Our own loopback site: no politeness delays; a short wait for content that never comes.
-FAST = ("-s", "AUTOTHROTTLE_ENABLED=False", "-s", "DOWNLOAD_DELAY=0", "-s", "RENDER_WAIT_TIMEOUT=3")
+# Our own loopback site: no politeness delays.
+FAST = ("-s", "AUTOTHROTTLE_ENABLED=False", "-s", "DOWNLOAD_DELAY=0")
 
 
 @pytest.fixture(scope="session")
@@ -26,13 +26,15 @@ def chromium() -> str:
 
 
 def crawl_fixture(
-    site: RenderSite, db_url: str, *args: str, env: dict[str, str] | None = None, timeout: float = 240
+    site: RenderSite, db_url: str, *args: str, **watch: Any
 ) -> tuple[WatchedRun, dict[str, Any]]:
-    """`scrapy crawl render_fixture` against ``site``; the run and its stats from crawl_runs."""
+    """`scrapy crawl render_fixture` against ``site``; the run and its stats from crawl_runs.
+    ``watch``: run_watched's options (progress defaults to the requests the site got)."""
+    watch = {"progress": lambda: len(site.paths), "timeout": 240} | watch
     run = run_watched(
         ["crawl", "render_fixture", "-s", "SPIDER_MODULES=tests.render.spiders",
          "-a", f"base={site.base_url}", *FAST, *args],
-        db_url, progress=lambda: len(site.paths), timeout=timeout, env=env,
+        db_url, **watch,
     )  # fmt: skip
     assert "Traceback" not in run.stderr, run.stderr[-4000:]
     with psycopg.connect(db_url) as conn:

@@ -88,10 +88,12 @@ def run_watched(
     progress: Callable[[], int] = lambda: 0,
     every: float = 0.1,
     timeout: float = 600,
+    stall: float | None = None,
     env: dict[str, str] | None = None,
 ) -> WatchedRun:
     """Run ``python -m scrapy ARGS`` in the project (as tests/conftest.run_scrapy does) and sample
-    its process tree every ``every`` seconds until it exits; fail if it runs past ``timeout``."""
+    its process tree every ``every`` seconds until it exits. Fail if it runs past ``timeout``, or,
+    with ``stall``, if ``progress`` stays the same for that many seconds (a hung crawl)."""
     environ = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"} | (env or {})
     if db_url:
         environ["DATABASE_URL"] = db_url
@@ -99,15 +101,24 @@ def run_watched(
         # A session of its own, so a crawl that overruns is ended with its browser.
         proc = subprocess.Popen([sys.executable, "-m", "scrapy", *args], cwd=ROOT, env=environ,
                                 stdout=stdout, stderr=stderr, text=True, start_new_session=True)  # fmt: skip
-        started, samples = time.monotonic(), []
+        started = moved = time.monotonic()
+        samples: list[Sample] = []
+        problem = None
         try:
             while proc.poll() is None:
-                if time.monotonic() - started > timeout:
-                    raise TimeoutError(f"the crawl did not end within {timeout:.0f}s")
+                now, done = time.monotonic(), progress()
+                if samples and done != samples[-1].progress:
+                    moved = now
+                if now - started > timeout:
+                    problem = f"the crawl did not end within {timeout:.0f}s (progress {done})"
+                elif stall and now - moved > stall:
+                    problem = f"the crawl made no progress for {stall:.0f}s, stuck at {done}"
+                if problem:
+                    break
                 tree = descendants(proc.pid)
                 samples.append(Sample(
-                    at=time.monotonic() - started,
-                    progress=progress(),
+                    at=now - started,
+                    progress=done,
                     memory=sum(pss_bytes(p) for p in tree),
                     programs=frozenset(filter(None, map(program, tree))),
                 ))  # fmt: skip
@@ -118,4 +129,6 @@ def run_watched(
                 proc.wait()
         stdout.seek(0)
         stderr.seek(0)
+        if problem:
+            raise TimeoutError(f"{problem}; its log ends:\n{stderr.read()[-3000:]}")
         return WatchedRun(proc.returncode, stdout.read(), stderr.read(), samples)
