@@ -84,7 +84,7 @@ def auto(chromium: str, pg_cluster: Any) -> Iterator[tuple[RenderSite, dict[str,
     with migrated_database(pg_cluster) as db_url, RenderSite() as site:
         # broken/7's content never comes: a short wait for it
         run, stats = crawl_fixture(site, db_url, "-a", f"paths={','.join(SCRIPT + SERVER)},broken/7",
-                                   "-a", "source_render=auto", "-s", "RENDER_WAIT_TIMEOUT=5")  # fmt: skip
+                                   "-a", "source_render=auto", "-s", "RENDER_WAIT_TIMEOUT=10")  # fmt: skip
         yield site, stats, stored(db_url), run.stderr
 
 
