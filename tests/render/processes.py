@@ -18,7 +18,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-BROWSER_PROGRAMS = frozenset({"chromium", "chrome", "headless_shell", "node"})  # node: Playwright's driver
+# Chromium's processes, and Playwright's driver (node; its comm reads "node-MainThread").
+BROWSER_PROGRAMS = ("chromium", "chrome", "headless_shell", "node")
+
+
+def browser_programs(programs: frozenset[str]) -> set[str]:
+    return {name for name in programs if name.startswith(BROWSER_PROGRAMS)}
 
 
 def descendants(pid: int) -> list[int]:

@@ -13,7 +13,7 @@ import pytest
 
 from tests.conftest import migrated_database
 from tests.render.conftest import crawl_fixture, stored
-from tests.render.processes import BROWSER_PROGRAMS
+from tests.render.processes import browser_programs
 from tests.render.site import HEAVY_PREFIXES, SHELL_TEXT, RenderSite, article
 
 SCRIPT, SERVER = ["script/1", "script/2", "script/3"], ["server/11", "server/12"]
@@ -43,8 +43,11 @@ def assert_pages_closed(stats: dict[str, Any]) -> None:
 def always(chromium: str, module_db_url: str) -> tuple[RenderSite, dict[str, Any], dict[str, Any]]:
     """`-a render=1` over a source that says never: every article page rendered."""
     with RenderSite() as site:
-        _, stats = crawl_fixture(site, module_db_url, "-a", f"paths={','.join(SCRIPT + SERVER)}",
-                                 "-a", "render=1", "-a", "source_render=never")  # fmt: skip
+        run, stats = crawl_fixture(site, module_db_url, "-a", f"paths={','.join(SCRIPT + SERVER)}",
+                                   "-a", "render=1", "-a", "source_render=never")  # fmt: skip
+    # The watch sees the browser when there is one (so its absence in a plain crawl means something).
+    seen = browser_programs(run.programs)
+    assert any(p.startswith("chrom") for p in seen) and any(p.startswith("node") for p in seen), run.programs
     return site, stats, stored(module_db_url)
 
 
@@ -124,7 +127,7 @@ def test_a_plain_crawl_starts_no_browser(db_url: str) -> None:
     assert run.returncode == 0
     assert len(run.samples) >= 5  # the tree was watched while it ran
     assert "python3" in run.programs or "python" in run.programs, run.programs
-    assert not run.programs & BROWSER_PROGRAMS, run.programs
+    assert not browser_programs(run.programs), run.programs
     assert not [k for k in stats if k.startswith(("playwright/", "render/"))]
     assert "Launching browser" not in run.stderr
     rows = stored(db_url)
