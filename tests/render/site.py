@@ -1,6 +1,7 @@
 """A loopback site with pages a browser is needed for, and pages it is not, for rendering tests.
 
-    /script/<n>   a shell (navigation, "Loading…") whose article a script fetches from /api/article/<n>
+    /script/<n>   a shell (navigation, "Loading…") whose article a script fetches from /api/article/<n>,
+                  which answers late
     /server/<n>   the same kind of article, written into the HTML by the server
     /broken/<n>   a shell whose script never gets its article: it stays "Loading…"
     /static/...   the script, a stylesheet naming a web font, and images, fonts and media that a
@@ -17,6 +18,7 @@ import json
 import random
 import re
 import threading
+import time
 from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
@@ -31,6 +33,10 @@ _WORDS = (
     "policy bank payment network upgrade launch report quarter revenue growth decline rally"
 ).split()
 _ROUTE = re.compile(r"^/(script|server|broken|api/article)/(\d+)$")
+
+# The article API answers this late, after the page's load event, as a busy API does: a renderer
+# that took the page at "load" would get the shell.
+API_DELAY = 0.25  # s
 
 # Resources the pages reference that rendering must block (images, fonts, media).
 HEAVY_PREFIXES = ("/static/img/", "/static/fonts/", "/static/media/")
@@ -144,6 +150,7 @@ class _Server(ThreadingHTTPServer):
             return 200, html_type, shell_page(n if kind == "script" else -n)  # no article -n: 404
         if kind == "server":
             return 200, html_type, server_page(n)
+        time.sleep(API_DELAY)
         return 200, "application/json", json.dumps(article(n)).encode()
 
 
