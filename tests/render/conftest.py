@@ -30,7 +30,7 @@ def crawl_fixture(
 ) -> tuple[WatchedRun, dict[str, Any]]:
     """`scrapy crawl render_fixture` against ``site``; the run and its stats from crawl_runs.
     ``watch``: run_watched's options (progress defaults to the requests the site got)."""
-    watch = {"progress": lambda: len(site.paths), "timeout": 240} | watch
+    watch = {"progress": lambda: len(site.paths), "timeout": 300, "stall": 120} | watch
     run = run_watched(
         ["crawl", "render_fixture", "-s", "SPIDER_MODULES=tests.render.spiders",
          "-a", f"base={site.base_url}", *FAST, *args],
