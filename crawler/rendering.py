@@ -27,7 +27,6 @@ from scrapy_playwright.provider import PlaywrightBrowserProvider
 # Request meta keys (plain strings, so requests stay serialisable for scrapy-redis queues).
 MODE_KEY = "render"
 WAIT_FOR_KEY = "render_wait_for"
-AUTO_KEY = "render_auto"  # set on the rendered retry of an ``auto`` page
 
 # Where an article's text is when the source names no selector: the first element that exists.
 CONTENT_SELECTORS = ("article", "main", "[role=main]", "body")

@@ -22,11 +22,11 @@ from collections.abc import Callable
 
 from scrapy import Request
 from scrapy.crawler import Crawler
-from scrapy.exceptions import IgnoreRequest, NotConfigured
+from scrapy.exceptions import IgnoreRequest
 from scrapy.http import HtmlResponse, Response
 from scrapy.utils.misc import load_object
 
-from crawler.rendering import AUTO_KEY, MODE_KEY, WAIT_FOR_KEY, RenderMode, playwright_meta
+from crawler.rendering import MODE_KEY, WAIT_FOR_KEY, RenderMode, playwright_meta
 
 logger = logging.getLogger(__name__)
 
@@ -45,11 +45,12 @@ class QuietPageClose(logging.Filter):
         return True
 
 
+_QUIET_PAGE_CLOSE = QuietPageClose()
+
+
 class RenderMiddleware:
     def __init__(self, crawler: Crawler) -> None:
         settings = crawler.settings
-        if not settings.getbool("RENDER_ENABLED", True):
-            raise NotConfigured
         self.crawler = crawler
         self.stats = crawler.stats
         self.auto_min_chars = settings.getint("RENDER_AUTO_MIN_CHARS", 200)
@@ -58,7 +59,7 @@ class RenderMiddleware:
         self.wait_timeout = settings.getfloat("RENDER_WAIT_TIMEOUT", 15.0)
         self.problem = self._configuration_problem(crawler)
         self.closing: asyncio.Future[None] | None = None
-        logging.getLogger("scrapy-playwright").addFilter(QuietPageClose())
+        logging.getLogger("scrapy-playwright").addFilter(_QUIET_PAGE_CLOSE)  # once: same object
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> RenderMiddleware:
@@ -113,7 +114,7 @@ class RenderMiddleware:
             return response
         self.stats.inc_value("render/auto_rendered")
         logger.debug("Rendering %s: its HTML holds %d characters of article text", response.url, chars)
-        meta = {**request.meta, MODE_KEY: RenderMode.ALWAYS.value, AUTO_KEY: True}
+        meta = {**request.meta, MODE_KEY: RenderMode.ALWAYS.value}
         return request.replace(meta=meta, dont_filter=True)
 
     def process_exception(self, request: Request, exception: Exception) -> None:
