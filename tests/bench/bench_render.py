@@ -29,7 +29,7 @@ def _crawl(kind: str, render: str) -> tuple[WatchedRun, float]:
         run = run_watched(
             ["crawl", "render_fixture", "-s", "SPIDER_MODULES=tests.render.spiders", *SETTINGS,
              "-a", f"base={site.base_url}", "-a", f"paths={kind}/1..{N_PAGES}", "-a", f"render={render}"],
-            db_url=None, every=0.5, timeout=1800, stall=180,
+            db_url=None, progress=lambda: len(site.paths), every=0.5, timeout=1800, stall=180,
         )  # fmt: skip
     if run.returncode != 0:
         raise RuntimeError(f"the {kind} crawl failed:\n{run.stderr[-3000:]}")
