@@ -77,4 +77,4 @@ class RenderFixtureSpider(scrapy.Spider):
         if failure.check(IgnoreRequest):
             return  # dropped on purpose (robots.txt, a crawl stopping): logged where it was decided
         logger.error("Request failed %s: %s", failure.request.url, failure.getErrorMessage())
-        self.crawler.stats.inc_value("render_fixture/request_failed")
+        self.crawler.stats.inc_value("source/render_fixture/request_failed")
