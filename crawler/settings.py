@@ -68,6 +68,8 @@ DOWNLOADER_MIDDLEWARES = {
     # ETag / Last-Modified for requests with meta conditional_get (feeds, sitemaps)
     "crawler.middlewares.conditional_get.ConditionalGetMiddleware": 580,
     "crawler.middlewares.mirror.MirrorMiddleware": 950,
+    # after decompression (590) and redirects (600): decides on the final, readable page
+    "crawler.middlewares.render.RenderMiddleware": 580,
 }
 # Fetch a site from a saved copy: {"https://www.example.com": "http://127.0.0.1:8804/www.example.com"}
 # (the tests' fixture sites; see crawler/middlewares/mirror.py). Empty: the real sites.
@@ -78,6 +80,34 @@ EXTENSIONS = {
     "crawler.extensions.summary.CrawlSummary": 500,
     "crawler.extensions.network_errors.QuietNetworkErrors": 0,
 }
+
+# --- rendering (crawler/rendering.py) ---------------------------------------------------------
+# Only requests marked with a render mode go to Chromium; the browser starts at the first of them.
+DOWNLOAD_HANDLERS = {
+    "http": "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler",
+    "https": "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler",
+}
+PLAYWRIGHT_BROWSER_TYPE = "chromium"
+PLAYWRIGHT_BROWSER_PROVIDER = "crawler.rendering.LazyBrowserProvider"
+# Debian's chromium (make install), never a downloaded browser build.
+PLAYWRIGHT_LAUNCH_OPTIONS = {
+    "executable_path": os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"),
+    "headless": True,
+    "args": [
+        "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
+    ],
+}  # fmt: skip
+PLAYWRIGHT_ABORT_REQUEST = "crawler.rendering.block_heavy_resources"  # no images, fonts, media
+# One browser context, a few pages at once: Chromium's memory is what limits rendering.
+PLAYWRIGHT_MAX_CONTEXTS = 1
+PLAYWRIGHT_MAX_PAGES_PER_CONTEXT = 4
+PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT = DOWNLOAD_TIMEOUT * 1000  # ms
+RENDER_WAIT_TIMEOUT = 15.0  # s for the content to appear after the page loaded; then the page fails
+RENDER_WAIT_MIN_CHARS = 50  # characters of text that mean the content element is filled
+# `auto`: a page whose HTML yields fewer characters of article text than this is rendered.
+RENDER_AUTO_MIN_CHARS = 200
+RENDER_AUTO_MEASURE = "crawler.rendering.article_text_length"  # (html, url) -> int
 
 # Remote control runs code over HTTP: never on by default.
 REMOTE_CONTROL_ENABLED = False

@@ -20,6 +20,7 @@ logger = logging.getLogger(__name__)
 FAILED_REASONS = {
     "storage_not_ready": "storage was not ready",
     "redis_not_ready": "Redis could not be reached",
+    "render_not_configured": "the browser for rendered pages is not set up",
 }
 
 
@@ -91,6 +92,12 @@ def summarize(stats: Mapping[str, Any], reason: str, heading: str = "Crawl finis
         drops["by later stages"] = others
     if drops:
         lines.append("  dropped: " + ", ".join(f"{k} {v}" for k, v in drops.items()))
+    if stats.get("render/pages") or stats.get("render/errors") or stats.get("render/auto_checked"):
+        lines.append(
+            f"  rendered: {stats.get('render/pages', 0)} pages in Chromium "
+            f"({stats.get('render/auto_rendered', 0)} of {stats.get('render/auto_checked', 0)} auto pages "
+            f"needed it), {stats.get('render/errors', 0)} failed"
+        )
     by_source = total("source/")  # each spider counts its trouble as source/<name>/<what>
 
     def sources(what: str) -> int:
@@ -100,6 +107,7 @@ def summarize(stats: Mapping[str, Any], reason: str, heading: str = "Crawl finis
         "requests failed": sources("request_failed"),
         "malformed pages": sources("malformed_page"),
         "API errors": sources("api_error"),
+        "pages failed to render": stats.get("render/errors", 0),
         "items set aside": stats.get("store/set_aside", 0),
         "items spilled to disk": stats.get("store/spilled", 0),
         "logged errors": stats.get("log_count/ERROR", 0),

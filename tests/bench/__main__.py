@@ -1,6 +1,7 @@
 """`make bench`: every figure beside a baseline measured in the same run, as a ratio.
 
-    python -m tests.bench [crawl] [workers] [store] [scale] [clean] [dedupe] [extract]   (default: all)
+    python -m tests.bench [crawl] [workers] [store] [scale] [clean] [dedupe] [extract] [render]
+        (default: all)
 
 Needs DATABASE_URL (make bench starts the local database); scratch databases are created and
 dropped on that server.
@@ -20,7 +21,7 @@ def _row(name: str, value: float, unit: str, baseline: str, base: float, target:
 
 
 def main(argv: list[str]) -> int:
-    wanted = set(argv) or {"crawl", "workers", "store", "scale", "clean", "dedupe", "extract"}
+    wanted = set(argv) or {"crawl", "workers", "store", "scale", "clean", "dedupe", "extract", "render"}
     url = database_url(os.environ.get("DATABASE_URL"))
     rows = []
     if "crawl" in wanted:
@@ -66,6 +67,16 @@ def main(argv: list[str]) -> int:
                         f"same pages | {theirs[key]:.4f} | {ratio:.3f} | {target} |")  # fmt: skip
         rows.append(_row("article extraction speed", ours["pages_per_s"], "pages/s",
                          "trafilatura.extract", theirs["pages_per_s"], "≥ 0.5"))  # fmt: skip
+    if "render" in wanted:
+        from tests.bench import bench_render
+
+        n = bench_render.N_PAGES
+        print(f"render: {n} pages plain, then {n} in Chromium …", flush=True)
+        render = bench_render.run()
+        rows.append(_row("rendered pages (Chromium, 4 at once)", render["rendered_pages_per_s"], "pages/s",
+                         "plain pages, same spider", render["plain_pages_per_s"], "≥ 0.05"))  # fmt: skip
+        rows.append(_row(f"peak memory after {n} rendered pages", render["rendered_peak_mib"], "MiB",
+                         "peak memory, plain crawl", render["plain_peak_mib"], "(informative)"))  # fmt: skip
     if rows:
         print("\n| measure | value | baseline | baseline value | ratio | target |")
         print("|---|---|---|---|---|---|")
