@@ -57,8 +57,8 @@ class KnownArticles:
             self._conn = connect(self.url, autocommit=True)
         return self._conn
 
-    def decide(self, lang: str, entries: list[Entry]) -> PageDecision:
-        """Which entries of a list page to fetch."""
+    def decide(self, lang: str | None, entries: list[Entry]) -> PageDecision:
+        """Which entries of a list page to fetch (``lang=None``: stored in any page language)."""
         if not entries:
             return PageDecision([], False)
         try:
@@ -67,8 +67,8 @@ class KnownArticles:
                 "JOIN sources s ON s.id = a.source_id "
                 "LEFT JOIN list_entries e ON e.source = s.name AND e.external_id = a.external_id "
                 "AND e.lang = a.lang "
-                "WHERE s.name = %s AND a.lang = %s AND a.external_id = ANY(%s)",
-                (self.source, lang, [e.external_id for e in entries]),
+                "WHERE s.name = %s AND (%s::text IS NULL OR a.lang = %s) AND a.external_id = ANY(%s)",
+                (self.source, lang, lang, [e.external_id for e in entries]),
             ).fetchall()
         except (psycopg.Error, DatabaseConfigError) as exc:  # fetching everything loses nothing
             logger.warning("Cannot tell which articles are stored (%s): fetching this page's all", exc)

@@ -7,6 +7,11 @@
                                                        #   sitemap, or a robots.txt (its Sitemap: lines)
     ... -a since=2026-01-10 -a max_items=50 -a render=1
 
+Runs are incremental (crawler/incremental.py): feeds and sitemaps are asked for with the ETag and
+Last-Modified of the last run (a 304 costs nothing more), and an article already stored is fetched
+again only while it is young (``INCREMENTAL_REFRESH_HOURS``) or when what its feed or sitemap says
+about it changed; ``-a full=1`` fetches everything.
+
 An article found twice (in a feed and a sitemap, or under two URLs) is fetched and stored once:
 links are compared by canonical URL before fetching, pages by their own canonical URL after.
 The stored ``url`` and ``external_id`` are that canonical URL, so a re-crawl updates in place.
@@ -18,13 +23,14 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
 import scrapy
 from scrapy.http import Response, TextResponse
 
+from crawler.incremental import Entry, KnownArticles, entry_digest
 from crawler.items import ArticleItem
 from crawler.params import SpiderParams, boolean, day, one_or_more_of, param, whole_number
 from crawler.parsers.feeds import FeedError, Link, feed_links, robots_sitemaps, sitemap_body, sitemap_links
@@ -37,6 +43,12 @@ logger = logging.getLogger(__name__)
 
 def _json_value(value: Any) -> Any:
     return value.isoformat() if isinstance(value, datetime) else value
+
+
+def _link_digest(link: Link) -> str:
+    """What a feed or sitemap says about an article: when it changes, the article is fetched again."""
+    said = {**asdict(link.hints), "lastmod": link.lastmod}
+    return entry_digest(said, ("title", "published_at", "author", "lastmod"))
 
 
 def merge_hints(first: Hints, other: Hints) -> Hints:
@@ -64,6 +76,7 @@ class NewsParams(SpiderParams):
     since: datetime | None = param(None, day, "a date YYYY-MM-DD: skip articles published before it (UTC)")
     max_items: int | None = param(None, whole_number(1, 1_000_000), "article pages per source")
     render: bool = param(False, boolean, "ad hoc feeds and sitemaps: render article pages in a browser (1/0)")
+    full: bool = param(False, boolean, "1: ignore what is stored: read feeds in full, fetch every article")
 
     @property
     def ad_hoc(self) -> bool:
@@ -88,6 +101,8 @@ class NewsSpider(scrapy.Spider):
         self._extracted: set[tuple[str, str]] = set()  # (source, canonical URL) already yielded
         self._per_source: dict[str, int] = {}  # article requests per source, for max_items
         self._sitemaps: set[str] = set()  # sitemaps already read: an index may list itself
+        self.full = self.params.full  # read by the conditional-GET middleware too
+        self.known: dict[str, KnownArticles] | None = None  # per source; None: fetch everything
 
     @classmethod
     def update_settings(cls, settings: Any) -> None:
@@ -104,6 +119,8 @@ class NewsSpider(scrapy.Spider):
 
     # --- start ------------------------------------------------------------------------------
     async def start(self) -> AsyncIterator[scrapy.Request]:
+        if not self.full and self.settings.getbool("STORE_ENABLED", True):  # no database, nothing known
+            self.known = {}
         for url in self.params.feed:
             yield self._discovery(url, self.parse_feed, None)
         for url in self.params.sitemap:
@@ -124,9 +141,22 @@ class NewsSpider(scrapy.Spider):
             callback=callback,
             errback=self.on_error,
             cb_kwargs={"source": source},
-            meta={"source": self._name(source, url)},
+            # Feeds and sitemaps carry the last run's validators; a 304 ends the request.
+            meta={"source": self._name(source, url), "conditional_get": callback != self.parse_list},
             dont_filter=True,  # a feed is read on every run, and may be named twice
         )
+
+    def closed(self, reason: str) -> None:
+        for known in (self.known or {}).values():
+            known.close()
+
+    def _known(self, name: str) -> KnownArticles | None:
+        if self.known is None:
+            return None
+        if name not in self.known:
+            refresh = timedelta(hours=self.settings.getfloat("INCREMENTAL_REFRESH_HOURS"))
+            self.known[name] = KnownArticles(self.settings.get("DATABASE_URL"), name, refresh)
+        return self.known[name]
 
     # --- discovery ----------------------------------------------------------------------------
     def parse_feed(self, response: Response, source: Source | None) -> Iterator[scrapy.Request]:
@@ -179,6 +209,7 @@ class NewsSpider(scrapy.Spider):
         )
 
     def _follow(self, links: list[Link], source: Source | None) -> Iterator[scrapy.Request]:
+        wanted: dict[str, list[tuple[Link, Source | None, str]]] = {}  # per source: new links
         for link in links:
             owner = source or source_for_url(link.url)
             name = self._name(owner, link.url)
@@ -194,19 +225,30 @@ class NewsSpider(scrapy.Spider):
                 self._requested[key] = merge_hints(self._requested[key], link.hints)
                 self._count(name, "duplicate_links")
                 continue
-            if self.params.max_items is not None and self._per_source.get(name, 0) >= self.params.max_items:
-                self._count(name, "over_max_items")
-                continue
             self._requested[key] = link.hints
-            self._per_source[name] = self._per_source.get(name, 0) + 1
-            self._count(name, "links")
-            yield scrapy.Request(
-                link.url,
-                callback=self.parse_article,
-                errback=self.on_error,
-                cb_kwargs={"source": owner, "link": key},
-                meta={"source": name, "render": self._render_mode(owner)},
-            )
+            wanted.setdefault(name, []).append((link, owner, key))
+        for name, found in wanted.items():
+            digests = {key: _link_digest(link) for link, _, key in found}
+            known = self._known(name)
+            if known is not None:
+                entries = [Entry(key, link.hints.published_at, digests[key]) for link, _, key in found]
+                fetch = {entry.external_id for entry in known.decide(None, entries).fetch}
+                self.crawler.stats.inc_value("incremental/articles_skipped", len(found) - len(fetch))
+                found = [f for f in found if f[2] in fetch]
+            limit = self.params.max_items
+            for link, owner, key in found:
+                if limit is not None and self._per_source.get(name, 0) >= limit:
+                    self._count(name, "over_max_items")
+                    continue
+                self._per_source[name] = self._per_source.get(name, 0) + 1
+                self._count(name, "links")
+                yield scrapy.Request(
+                    link.url,
+                    callback=self.parse_article,
+                    errback=self.on_error,
+                    cb_kwargs={"source": owner, "link": key, "digest": digests[key]},
+                    meta={"source": name, "render": self._render_mode(owner)},
+                )
 
     def _render_mode(self, source: Source | None) -> str:
         """How this source's article pages are fetched: ``never``, ``auto`` or ``always``.
@@ -219,7 +261,9 @@ class NewsSpider(scrapy.Spider):
         return "always" if self.params.render and mode == "never" else mode
 
     # --- articles --------------------------------------------------------------------------
-    def parse_article(self, response: Response, source: Source | None, link: str) -> Iterator[ArticleItem]:
+    def parse_article(
+        self, response: Response, source: Source | None, link: str, digest: str = ""
+    ) -> Iterator[ArticleItem]:
         hints = self._requested[link]
         name = self._name(source, response.url)
         if response.meta.get("rendered") or "playwright" in response.flags:
@@ -253,6 +297,9 @@ class NewsSpider(scrapy.Spider):
         if lang is None and source is not None:
             lang = resolve_language(source.languages[0], article.body[:2000])
         self._count(name, "articles")
+        known = self._known(name)
+        if known is not None and digest and article.url == link:
+            known.fetched(link, lang or "und", digest)  # next run: skipped while its entry is the same
         yield ArticleItem(
             source=name,
             external_id=article.url,

@@ -92,7 +92,14 @@ def test_rss_feed_stores_every_linked_article_once_then_nothing_new(site: Static
     # language (en) gives way to the text's (Korean).
     assert stored["a3"]["source"] == "127.0.0.1"
 
+    # The next run fetches none of the stored articles again (old, and their feed entries the same)...
+    site.requests.clear()
     again = crawl_news(db_url, "-a", f"feed={site.base_url}/rss.xml")
+    assert again["incremental/articles_skipped"] == 4
+    assert [r for r in site.requests if r.startswith("/news/")] == []
+    assert [again.get(f"store/{what}", 0) for what in ("inserted", "updated", "unchanged")] == [0, 0, 0]
+    # ...and -a full=1 fetches them all: nothing new, nothing changed.
+    again = crawl_news(db_url, "-a", f"feed={site.base_url}/rss.xml", "-a", "full=1")
     assert again.get("store/inserted", 0) == 0 and again.get("store/updated", 0) == 0
     assert again["store/unchanged"] == 4
     assert len(rows(db_url)) == 4
