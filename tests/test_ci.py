@@ -60,7 +60,16 @@ def test_crawl_workflow_schedule_dispatch_groups_and_secret() -> None:
     job = flow["jobs"]["crawl"]
     assert job["concurrency"]["group"] == "crawl-${{ matrix.group }}"
     assert job["concurrency"]["cancel-in-progress"] is False
-    assert job["strategy"]["matrix"]["include"]
+    groups = job["strategy"]["matrix"]["include"]
+    # Every registered source is crawled by exactly one group, under its own spider.
+    from crawler.sources import registry
+
+    crawled = []
+    for group in groups:
+        names = [a[len("source="):].split(",") for a in group["arguments"].split() if a.startswith("source=")]
+        crawled += [n for part in names for n in part] or [group["spider"]]
+        assert all(registry()[n].spider == group["spider"] for part in names for n in part), group
+    assert sorted(crawled) == sorted(registry())
     assert job["env"]["DATABASE_URL"] == "${{ secrets.DATABASE_URL }}"
     upload = [s for s in job["steps"] if s.get("uses", "").startswith("actions/upload-artifact")]
     assert upload and upload[0]["with"]["path"] == "var/run/"
