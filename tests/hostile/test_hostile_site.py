@@ -120,4 +120,4 @@ def test_every_scraped_item_is_accounted_for(crawled: dict[str, Any]) -> None:
 def test_the_run_records_its_typed_arguments(crawled: dict[str, Any]) -> None:
     args = crawled["run"]["args"]
     assert args == {"langs": ["en"], "max_pages": 5, "since": None, "kol": [1], "topic": [], "tag": [],
-                    "ids": [], "news": True}  # fmt: skip
+                    "ids": [], "news": True, "full": False}  # fmt: skip
