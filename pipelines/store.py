@@ -44,6 +44,7 @@ from pipelines.db.connect import DatabaseConfigError, connect, one_line, redact
 from pipelines.db.migrate import SchemaNotReady, check_schema
 from pipelines.db.writer import ArticleWriter, BatchResult, to_json
 from pipelines.text.storable import storable_json, storable_text
+from pipelines.validate import item_refused
 
 logger = logging.getLogger(__name__)
 
@@ -58,8 +59,15 @@ _TRANSIENT = (
 )
 
 
+Pair = tuple[Any, dict[str, Any]]  # an item as yielded, and its fields
+
+
 class DatabaseUnavailable(Exception):
     """The server cannot be reached: the batch goes to disk."""
+
+
+class Refused(Exception):
+    """The validation step refused the item (pipelines/validate.py): it is set aside, not written."""
 
 
 @dataclass
@@ -86,12 +94,14 @@ class StorePipeline:
         self.failed_dir = Path(settings.get("FAILED_ITEMS_DIR", "var/failed"))
         self.threshold = settings.getfloat("DEDUPE_THRESHOLD", 0.5)
         self.buffer: list[tuple[Any, dict[str, Any]]] = []  # (item as yielded, its fields)
+        self.refused: list[tuple[Any, dict[str, Any], str]] = []  # set aside at the next flush
         self.lock = threading.Lock()  # one batch at a time on the one connection
         self.writer: ArticleWriter | None = None
         self.run_id: int | None = None
         self.timer: task.LoopingCall | None = None
         self.flushing = asyncio.Lock()
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
+        crawler.signals.connect(self.keep_refused, signal=item_refused)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> StorePipeline:
@@ -130,6 +140,10 @@ class StorePipeline:
             await self._flush()
         return item
 
+    def keep_refused(self, item: Any, fields: dict[str, Any], reason: str) -> None:
+        """An item the validation step refused: set aside in failed_items at the next flush."""
+        self.refused.append((item, fields, reason))
+
     async def close_spider(self) -> None:
         if self.timer is not None and self.timer.running:
             self.timer.stop()
@@ -151,7 +165,7 @@ class StorePipeline:
     # --- flushing -------------------------------------------------------------------------
     async def _tick(self) -> None:
         try:
-            await self._flush(heartbeat_only=not self.buffer)
+            await self._flush(heartbeat_only=not self.buffer and not self.refused)
         except Exception:  # the timer must keep running
             logger.exception("Timed flush failed")
 
@@ -160,16 +174,17 @@ class StorePipeline:
         # nothing is recorded or announced after the crawl's end.
         async with self.flushing:
             batch, self.buffer = self.buffer, []
-            if not batch and not heartbeat_only:
+            refused, self.refused = self.refused, []
+            if not batch and not refused and not heartbeat_only:
                 return
             done = Flushed()
             snapshot = dict(self.stats.get_stats())  # copied here: the reactor thread changes it
             if isinstance(started := snapshot.get("start_time"), datetime):
                 snapshot["elapsed_time_seconds"] = (datetime.now(started.tzinfo) - started).total_seconds()
             try:
-                await asyncio.to_thread(self._write_batch, batch, done, snapshot)
+                await asyncio.to_thread(self._write_batch, batch, refused, done, snapshot)
             finally:
-                self._record(done, len(batch))
+                self._record(done, len(batch) + len(refused))
                 if done.handled:
                     self.crawler.signals.send_catch_log(items_stored, items=done.handled)
 
@@ -197,11 +212,13 @@ class StorePipeline:
             self.stats.inc_value(f"source/{key}", n)
 
     # --- writing (worker thread) --------------------------------------------------------------
-    def _write_batch(self, batch: list[tuple[Any, dict[str, Any]]], done: Flushed,
-                     snapshot: dict[str, Any]) -> None:  # fmt: skip
+    def _write_batch(self, batch: list[Pair], refused: list[tuple[Any, dict[str, Any], str]],
+                     done: Flushed, snapshot: dict[str, Any]) -> None:  # fmt: skip
         with self.lock:
             if batch:
                 self._write_or_split(batch, done)
+            for item, fields, reason in refused:
+                self._set_aside((item, fields), Refused(reason), done)
             if self.run_id is None:
                 return
             try:

@@ -86,7 +86,7 @@ def summarize(stats: Mapping[str, Any], reason: str, heading: str = "Crawl finis
     if dedupe:
         lines.append("  duplicates: " + ", ".join(f"{k} {v}" for k, v in dedupe.items()))
     lines += _by_source(stats)
-    drops = total("validate/dropped/")  # by reason (pipelines/validate.py); other stages' drops after
+    drops = total("validate/refused/")  # by reason (pipelines/validate.py); other stages' drops after
     others = stats.get("item_dropped_count", 0) - sum(drops.values())
     if others > 0:
         drops["by later stages"] = others

@@ -39,7 +39,7 @@ COUNTED_AS = {
     "hangs": "source/followin/request_failed/DownloadTimeoutError",
     "reset_mid_body": "source/followin/request_failed/ResponseDataLossError",
     "id_differs": "source/followin/malformed_page/id_mismatch",
-    "long_redirect": "validate/dropped/url_too_long",
+    "long_redirect": "validate/refused/url_too_long",
     "not_found": "source/followin/request_failed/http_404",
 }
 
@@ -57,9 +57,11 @@ def crawled(module_db_url: str) -> Iterator[dict[str, Any]]:
     with psycopg.connect(module_db_url, row_factory=dict_row) as conn:
         run = conn.execute("SELECT * FROM crawl_runs ORDER BY id DESC LIMIT 1").fetchone()
         rows = conn.execute("SELECT * FROM articles").fetchall()
+        failed = conn.execute("SELECT error, item ->> 'url' AS url FROM failed_items").fetchall()
     assert run is not None and run["stats"] is not None, result.stderr[-3000:]
     by_id = {int(r["external_id"]): r for r in rows}
-    yield {"log": result.stderr, "run": run, "stats": run["stats"], "rows": by_id}
+    yield {"log": result.stderr, "run": run, "stats": run["stats"], "rows": by_id, "failed": failed,
+           "returncode": result.returncode}  # fmt: skip
 
 
 def test_the_crawl_survives_without_a_traceback(crawled: dict[str, Any]) -> None:
@@ -111,10 +113,15 @@ def test_every_scraped_item_is_accounted_for(crawled: dict[str, Any]) -> None:
     scraped = sum(v for k, v in stats.items() if k.startswith("source/followin/articles/"))
     stored = sum(stats.get(f"store/{k}", 0) for k in ("inserted", "updated", "unchanged"))
     kept = stats.get("store/set_aside", 0) + stats.get("store/spilled", 0)
-    dropped = sum(v for k, v in stats.items() if k.startswith("validate/dropped/"))
+    refused = sum(v for k, v in stats.items() if k.startswith("validate/refused/"))
+    dropped = stats.get("item_dropped_count", 0) - refused  # dropped by a later stage, with a reason
     assert scraped == stored + kept + dropped
-    assert stats.get("item_dropped_count", 0) == dropped  # every drop has a reason of its own
-    assert scraped == len(GOOD) + len(STORED) + 1  # + the 9k-character URL, dropped
+    assert refused == stats["store/set_aside"] == 1  # the 9k-character URL, kept in failed_items
+    (failed,) = crawled["failed"]
+    assert failed["error"].startswith("Refused: url_too_long") and len(failed["url"]) > 9000
+    # An item set aside is not a clean run: exit 1, and the summary says how to replay it.
+    assert crawled["returncode"] == 1 and "scrapy crawl ingest -a failed=1" in crawled["log"]
+    assert scraped == len(GOOD) + len(STORED) + 1
 
 
 def test_the_run_records_its_typed_arguments(crawled: dict[str, Any]) -> None:
