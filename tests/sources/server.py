@@ -28,6 +28,7 @@ TYPES = {
     ".html": "text/html; charset=utf-8",
     ".txt": "text/plain; charset=utf-8",
     ".gz": "application/gzip",
+    ".js": "text/javascript; charset=utf-8",
 }
 
 

@@ -194,3 +194,14 @@ def test_a_sitemap_index_listing_itself_is_read_once(site: StaticSite, db_url: s
     assert stats["source/127.0.0.1/sitemaps"] == 2
     read = [p for p in site.requests[before:] if p.startswith("/sitemap")]
     assert sorted(read) == ["/sitemap-loop.xml", "/sitemap-pages.xml"]
+
+
+def test_a_page_built_by_script_is_stored_with_its_text_when_rendered(site: StaticSite, db_url: str) -> None:
+    """-a render=1: the article page is rendered in Chromium (crawler/rendering.py) and its text is
+    what the script built; the shell (navigation, "Loading…") is never stored."""
+    stats = crawl_news(db_url, "-a", f"feed={site.base_url}/shell.xml", "-a", "render=1")
+    (row,) = rows(db_url).values()
+    assert row["title"] == "Validators vote on a fee cut"
+    assert row["body"].startswith("Validators of the Loopback chain voted on Thursday")
+    assert row["body"].count("\n\n") == 2 and "Loading" not in row["body"] and "Sign in" not in row["body"]
+    assert stats["render/pages"] == 1 and stats["source/127.0.0.1/rendered"] == 1
