@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime
 
 import pytest
@@ -42,7 +43,7 @@ def test_values_are_typed_and_recorded_as_json() -> None:
     assert params.since == datetime(2026, 1, 10, tzinfo=UTC) and params.news is True
     assert params.to_json() == {
         "langs": ["zh-Hans", "en"], "max_pages": 5, "since": "2026-01-10T00:00:00+00:00",
-        "kol": [7, 8], "topic": [], "tag": [], "ids": [], "news": True,
+        "kol": [7, 8], "topic": [], "tag": [], "ids": [], "news": True, "full": False,
     }  # fmt: skip
     assert FollowinParams.parse({}).to_json()["langs"] == ["en"]  # defaults
     for text, value in (("1", True), ("TRUE", True), ("no", False), ("0", False)):
@@ -60,7 +61,8 @@ def test_the_spider_takes_parsed_params_or_parses_its_own() -> None:
 
 def test_every_argument_is_documented() -> None:
     lines = FollowinParams.describe() + IngestParams.describe()
-    assert len(lines) == 10 and all("(default: " in line for line in lines)
+    fields = dataclasses.fields(FollowinParams) + dataclasses.fields(IngestParams)
+    assert len(lines) == len(fields) == 11 and all("(default: " in line for line in lines)
 
 
 @pytest.mark.parametrize("argument", ["since=notadate", "langs=xx", "news=maybe", "foo=1"])
