@@ -12,6 +12,7 @@ import pytest
 from pipelines.db.writer import ArticleWriter
 from pipelines.fingerprint import fingerprint
 from tests.bench.bench_store import generate
+from tests.test_story_order import write_at_once
 
 STORY = (
     "The central bank of Korea said on Tuesday that it would keep its base rate at 3.5 percent, "
@@ -98,25 +99,7 @@ def test_two_concurrent_writers_never_split_a_duplicate_pair(pg_cluster: Any, db
         "a": [article(f"a{i}", texts[i], minutes=i) for i in range(pairs)],
         "b": [article(f"b{i}", texts[i], minutes=i) for i in range(pairs)],
     }
-    start = threading.Barrier(2)
-    errors: list[BaseException] = []
-
-    def run(name: str) -> None:
-        try:
-            with psycopg.connect(db_url, autocommit=True) as conn:
-                writer = ArticleWriter(conn)
-                start.wait()
-                for item in halves[name]:
-                    writer.write([item])
-        except BaseException as exc:  # surfaced by the assertion below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=run, args=(name,)) for name in halves]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert not errors
+    write_at_once(db_url, list(halves.values()), batch=1)
     with psycopg.connect(db_url) as conn:
         story = dict(conn.execute("SELECT external_id, story_id FROM articles").fetchall())
     assert all(story[f"a{i}"] == story[f"b{i}"] for i in range(pairs))
